@@ -1,0 +1,187 @@
+"""The attack contract shared by every backend (Foolbox 3's ``__call__`` / ``run`` split).
+
+An :class:`Attack` subclass implements only :meth:`Attack.run`, its core step, for one
+budget. :meth:`Attack.__call__` owns everything that must be identical across backends:
+budget validation, projection onto the budget ball and the input bounds, judging success
+(untargeted: prediction differs from the label; targeted: prediction equals the target),
+and cost accounting through :class:`CountingModel`, which counts forward and input-gradient
+evaluations itself instead of trusting the attack library.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+import torch
+from torch import nn
+
+from benchmark.errors import BudgetError
+from benchmark.representations.base import Bounds
+
+Norm = Literal["linf", "l2"]
+
+
+class CountingModel(nn.Module):
+    """Wraps a classifier and counts what any attack library spends on it.
+
+    ``forward_evals`` counts examples passed forward; ``gradient_evals`` counts examples whose
+    input gradient was computed (a hook on the input tensor fires once per backward pass that
+    reaches it, whichever library called backward); ``gradient_batches`` counts those backward
+    passes. Judging success in the base class runs under :meth:`uncounted`.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.reset()
+        self._counting = True
+
+    def reset(self) -> None:
+        self.forward_evals = 0
+        self.forward_batches = 0
+        self.gradient_evals = 0
+        self.gradient_batches = 0
+
+    @contextmanager
+    def uncounted(self) -> Iterator[None]:
+        previous, self._counting = self._counting, False
+        try:
+            yield
+        finally:
+            self._counting = previous
+
+    def _on_input_grad(self, grad: torch.Tensor) -> None:
+        self.gradient_evals += grad.shape[0]
+        self.gradient_batches += 1
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self._counting:
+            self.forward_evals += inputs.shape[0]
+            self.forward_batches += 1
+            if inputs.requires_grad:
+                inputs.register_hook(self._on_input_grad)
+        return self.model(inputs)
+
+
+@dataclass
+class AttackOutput:
+    """What one attack call returns for one budget."""
+
+    budget: float
+    adversarial: torch.Tensor
+    success: torch.Tensor  # bool (B,)
+    predictions: torch.Tensor  # long (B,), on the adversarial inputs
+    gradient_evals: int
+    gradient_batches: int
+    forward_evals: int
+
+
+@dataclass
+class AttackResult:
+    """One attack over a budget schedule on one batch."""
+
+    attack: str
+    backend: str
+    norm: Norm
+    targeted: bool
+    outputs: list[AttackOutput] = field(default_factory=list)
+
+
+def project(
+    adversarial: torch.Tensor, inputs: torch.Tensor, budget: float, norm: Norm, bounds: Bounds
+) -> torch.Tensor:
+    """Project onto the ``norm`` ball of radius ``budget`` around ``inputs``, then the bounds."""
+    delta = adversarial - inputs
+    if norm == "linf":
+        delta = delta.clamp(-budget, budget)
+    else:
+        flat = delta.flatten(1).norm(dim=1).clamp_min(1e-12)
+        factor = (budget / flat).clamp(max=1.0)
+        delta = delta * factor.view(-1, *([1] * (delta.dim() - 1)))
+    return (inputs + delta).clamp(bounds.lower, bounds.upper)
+
+
+def check_budgets(attack: str, backend: str, budgets: Sequence[float], bounds: Bounds, norm: Norm) -> None:
+    """Reject an empty, unsorted, negative or out-of-bounds budget schedule in one line."""
+    where = f"attack {attack!r} (backend {backend!r})"
+    if len(budgets) == 0:
+        raise BudgetError(f"{where}: the budget schedule is empty; give at least one budget")
+    if any(not math.isfinite(b) or b < 0 for b in budgets):
+        raise BudgetError(f"{where}: budgets must be finite and >= 0, got {list(budgets)}")
+    if list(budgets) != sorted(budgets):
+        raise BudgetError(f"{where}: budgets must be sorted ascending, got {list(budgets)}")
+    # The largest useful Linf budget spans the whole bounded interval; larger ones are a unit mistake.
+    if norm == "linf" and budgets[-1] > bounds.width:
+        raise BudgetError(
+            f"{where}: budget {budgets[-1]} exceeds the input bounds' width {bounds.width} "
+            f"([{bounds.lower}, {bounds.upper}]); budgets are in the domain's normalized units"
+        )
+
+
+class Attack(ABC):
+    """Base class. Subclasses set the class variables and implement :meth:`run`."""
+
+    name: ClassVar[str]
+    backend: ClassVar[str]
+    norm: ClassVar[Norm] = "linf"
+    supports_targeted: ClassVar[bool] = True
+
+    def __init__(self, *, targeted: bool = False) -> None:
+        self.targeted = targeted
+
+    def hyperparameters(self) -> dict[str, object]:
+        """Keyword-only hyperparameters, recorded in results and cell keys."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    @abstractmethod
+    def run(
+        self,
+        model: CountingModel,
+        inputs: torch.Tensor,
+        labels: torch.Tensor,
+        *,
+        budget: float,
+        bounds: Bounds,
+        targets: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """Return raw adversarial inputs for one budget (the base class projects and judges)."""
+
+    def __call__(
+        self,
+        model: nn.Module,
+        inputs: torch.Tensor,
+        labels: torch.Tensor,
+        *,
+        budgets: Sequence[float],
+        bounds: Bounds,
+        targets: torch.Tensor | None = None,
+    ) -> AttackResult:
+        check_budgets(self.name, self.backend, budgets, bounds, self.norm)
+        if self.targeted and targets is None:
+            raise BudgetError(f"attack {self.name!r} (backend {self.backend!r}) is targeted: pass targets")
+        counting = model if isinstance(model, CountingModel) else CountingModel(model)
+        result = AttackResult(self.name, self.backend, self.norm, self.targeted)
+        for budget in budgets:
+            counting.reset()
+            raw = self.run(counting, inputs, labels, budget=float(budget), bounds=bounds, targets=targets)
+            adversarial = project(raw.detach().to(inputs.dtype), inputs, float(budget), self.norm, bounds)
+            with counting.uncounted(), torch.no_grad():
+                predictions = counting(adversarial).argmax(dim=1)
+            success = predictions == targets if self.targeted else predictions != labels
+            result.outputs.append(
+                AttackOutput(
+                    budget=float(budget),
+                    adversarial=adversarial,
+                    success=success,
+                    predictions=predictions,
+                    gradient_evals=counting.gradient_evals,
+                    gradient_batches=counting.gradient_batches,
+                    forward_evals=counting.forward_evals,
+                )
+            )
+        return result

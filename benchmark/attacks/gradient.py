@@ -1,0 +1,92 @@
+"""FGSM and BIM, written once for every backend (Goodfellow et al. 2015; Kurakin et al. 2017).
+
+A backend supplies one primitive, :meth:`GradientStepAttack.step` (one signed-gradient step of
+a given size, computed by that backend). FGSM is one step of size ``budget``. BIM iterates
+the step with ``step_size = rel_stepsize * budget`` and projects back onto the budget ball
+after every step; BIM-a stops each example at its first success (a forward pass judges it,
+counted), BIM-b runs all ``steps`` (Esmaeilpour et al. 2021, sec. 2.4). A backend that
+ships its own BIM (ART, Foolbox) overrides :meth:`BIMb.run` to call it.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import torch
+
+from benchmark.attacks.base import Attack, CountingModel, project
+from benchmark.representations.base import Bounds
+
+
+class GradientStepAttack(Attack):
+    """An attack built from a backend's single gradient-sign step."""
+
+    @abstractmethod
+    def step(
+        self,
+        model: CountingModel,
+        inputs: torch.Tensor,
+        labels: torch.Tensor,
+        *,
+        step_size: float,
+        bounds: Bounds,
+        targets: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """One FGSM step of size ``step_size`` from ``inputs`` (toward ``targets`` if targeted)."""
+
+
+class FGSM(GradientStepAttack):
+    """Fast Gradient Sign Method, Linf: ``x' = x + eps * sign(grad_x J(x, y))`` (Koerich eq. 2)."""
+
+    name = "fgsm"
+
+    def run(self, model, inputs, labels, *, budget, bounds, targets):
+        return self.step(model, inputs, labels, step_size=budget, bounds=bounds, targets=targets)
+
+
+class BIM(GradientStepAttack):
+    """Basic Iterative Method, Linf: ``steps`` FGSM steps of ``rel_stepsize * eps``, projected."""
+
+    early_stop: bool = False
+
+    def __init__(self, *, steps: int = 10, rel_stepsize: float = 0.2, targeted: bool = False) -> None:
+        super().__init__(targeted=targeted)
+        if steps < 1:
+            raise ValueError(f"attack {self.name!r}: steps must be >= 1, got {steps}")
+        self.steps = int(steps)
+        self.rel_stepsize = float(rel_stepsize)
+
+    def _fooled(self, model: CountingModel, adversarial: torch.Tensor, labels, targets) -> torch.Tensor:
+        with torch.no_grad():
+            predictions = model(adversarial).argmax(dim=1)
+        return predictions == targets if self.targeted else predictions != labels
+
+    def run(self, model, inputs, labels, *, budget, bounds, targets):
+        adversarial = inputs.clone()
+        active = torch.ones(len(inputs), dtype=torch.bool, device=inputs.device)
+        step_size = self.rel_stepsize * budget
+        for _ in range(self.steps):
+            index = active.nonzero().squeeze(1)
+            if len(index) == 0:
+                break
+            sub_targets = targets[index] if targets is not None else None
+            stepped = self.step(
+                model, adversarial[index], labels[index], step_size=step_size, bounds=bounds, targets=sub_targets
+            )
+            adversarial[index] = project(stepped.detach(), inputs[index], budget, self.norm, bounds)
+            if self.early_stop:
+                active[index] = ~self._fooled(model, adversarial[index], labels[index], sub_targets)
+        return adversarial
+
+
+class BIMa(BIM):
+    """BIM-a: iterate until the first success per example, at most ``steps`` gradients each."""
+
+    name = "bim_a"
+    early_stop = True
+
+
+class BIMb(BIM):
+    """BIM-b: always ``steps`` iterations (stronger, costlier; Esmaeilpour sec. 2.4)."""
+
+    name = "bim_b"

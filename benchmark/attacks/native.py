@@ -1,0 +1,43 @@
+"""The native PyTorch engine: the fast path, with no conversions and no library overhead."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from benchmark.attacks.gradient import FGSM, BIMa, BIMb, GradientStepAttack
+from benchmark.registry import ATTACKS
+
+
+def loss_gradient(model: torch.nn.Module, inputs: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+    """Gradient of the summed cross-entropy w.r.t. the inputs (one backward pass)."""
+    inputs = inputs.detach().requires_grad_(True)
+    loss = F.cross_entropy(model(inputs), classes, reduction="sum")
+    (grad,) = torch.autograd.grad(loss, inputs)
+    return grad
+
+
+class NativeStep(GradientStepAttack):
+    backend = "native"
+
+    def step(self, model, inputs, labels, *, step_size, bounds, targets):
+        if self.targeted:
+            direction = -loss_gradient(model, inputs, targets).sign()
+        else:
+            direction = loss_gradient(model, inputs, labels).sign()
+        return (inputs + step_size * direction).clamp(bounds.lower, bounds.upper)
+
+
+@ATTACKS.register("fgsm/native")
+class NativeFGSM(NativeStep, FGSM):
+    """FGSM (Linf), native PyTorch engine."""
+
+
+@ATTACKS.register("bim_a/native")
+class NativeBIMa(NativeStep, BIMa):
+    """BIM-a (stop at first success), native PyTorch engine."""
+
+
+@ATTACKS.register("bim_b/native")
+class NativeBIMb(NativeStep, BIMb):
+    """BIM-b (fixed iterations), native PyTorch engine."""
