@@ -4,7 +4,8 @@ Each entry points at ``module:attr``; the module registers the same object by de
 when it is imported, so the two never disagree.
 """
 
-from benchmark.registry import ATTACKS, DATASETS, MODELS, REPRESENTATIONS
+from benchmark.paths import project_root
+from benchmark.registry import ATTACKS, DATASETS, MODELS, REPRESENTATIONS, SUITES
 
 for _name, _target in {
     "synth10": "benchmark.data.synth10:Synth10",
@@ -29,3 +30,7 @@ for _attack, _class in {"fgsm": "FGSM", "bim_a": "BIMa", "bim_b": "BIMb"}.items(
     ATTACKS.register_lazy(f"{_attack}/native", f"benchmark.attacks.native:Native{_class}")
     ATTACKS.register_lazy(f"{_attack}/art", f"benchmark.attacks.art_backend:Art{_class}")
     ATTACKS.register_lazy(f"{_attack}/foolbox", f"benchmark.attacks.foolbox_backend:Foolbox{_class}")
+
+# Suites are data: every registry/suites/<name>.toml is the suite <name>.
+for _path in sorted((project_root() / "registry" / "suites").glob("*.toml")):
+    SUITES.register(_path.stem)(_path)

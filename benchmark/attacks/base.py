@@ -38,6 +38,9 @@ class CountingModel(nn.Module):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
+        # Report the wrapped model's mode (libraries such as Foolbox check it); setting the flag
+        # alone leaves the wrapped submodules' own modes untouched.
+        self.training = model.training
         self.reset()
         self._counting = True
 
@@ -75,7 +78,7 @@ class AttackOutput:
     budget: float
     adversarial: torch.Tensor
     success: torch.Tensor  # bool (B,)
-    predictions: torch.Tensor  # long (B,), on the adversarial inputs
+    logits: torch.Tensor  # (B, K), the model's output on the adversarial inputs
     gradient_evals: int
     gradient_batches: int
     forward_evals: int
@@ -171,14 +174,15 @@ class Attack(ABC):
             raw = self.run(counting, inputs, labels, budget=float(budget), bounds=bounds, targets=targets)
             adversarial = project(raw.detach().to(inputs.dtype), inputs, float(budget), self.norm, bounds)
             with counting.uncounted(), torch.no_grad():
-                predictions = counting(adversarial).argmax(dim=1)
+                logits = counting(adversarial)
+            predictions = logits.argmax(dim=1)
             success = predictions == targets if self.targeted else predictions != labels
             result.outputs.append(
                 AttackOutput(
                     budget=float(budget),
                     adversarial=adversarial,
                     success=success,
-                    predictions=predictions,
+                    logits=logits,
                     gradient_evals=counting.gradient_evals,
                     gradient_batches=counting.gradient_batches,
                     forward_evals=counting.forward_evals,

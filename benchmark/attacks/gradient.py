@@ -62,16 +62,24 @@ class BIM(GradientStepAttack):
         return predictions == targets if self.targeted else predictions != labels
 
     def run(self, model, inputs, labels, *, budget, bounds, targets):
-        adversarial = inputs.clone()
+        adversarial = inputs.detach().clone()
         active = torch.ones(len(inputs), dtype=torch.bool, device=inputs.device)
         step_size = self.rel_stepsize * budget
         for _ in range(self.steps):
-            index = active.nonzero().squeeze(1)
-            if len(index) == 0:
-                break
+            # Only BIM-a shrinks the active set; BIM-b keeps whole-batch views (no gather, no sync).
+            index: torch.Tensor | slice = slice(None)
+            if self.early_stop:
+                index = active.nonzero().squeeze(1)
+                if len(index) == 0:
+                    break
             sub_targets = targets[index] if targets is not None else None
             stepped = self.step(
-                model, adversarial[index], labels[index], step_size=step_size, bounds=bounds, targets=sub_targets
+                model,
+                adversarial[index],
+                labels[index],
+                step_size=step_size,
+                bounds=bounds,
+                targets=sub_targets,
             )
             adversarial[index] = project(stepped.detach(), inputs[index], budget, self.norm, bounds)
             if self.early_stop:

@@ -1,0 +1,90 @@
+"""The Foolbox backend (Foolbox 3): FGSM and BIM computed by Foolbox.
+
+Attacks are called through ``run``, not ``__call__``: ``__call__`` adds its own forwards,
+clipping and success judgement, all of which the base class does once for every backend.
+BIM-a is the generic early-stopping loop of :mod:`benchmark.attacks.gradient` over Foolbox's
+FGSM step (Foolbox has no per-example "stop at first success"); BIM-b is Foolbox's own
+``LinfBasicIterativeAttack``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from benchmark.attacks.base import CountingModel
+from benchmark.attacks.gradient import FGSM, BIMa, BIMb
+from benchmark.attacks.library import LibraryStep
+from benchmark.registry import ATTACKS
+from benchmark.representations.base import Bounds
+
+
+class FoolboxStep(LibraryStep):
+    """One FGSM step by Foolbox on a ``PyTorchModel``."""
+
+    backend = "foolbox"
+    library = "foolbox"
+    requirement = "foolbox==3.3.4"
+
+    def wrap(self, model: CountingModel, inputs: torch.Tensor, bounds: Bounds) -> Any:
+        import foolbox as fb
+
+        return fb.PyTorchModel(model, bounds=(bounds.lower, bounds.upper), device=inputs.device)
+
+    def run_attack(
+        self,
+        attack: Any,
+        model: CountingModel,
+        inputs: torch.Tensor,
+        labels: torch.Tensor,
+        *,
+        epsilon: float,
+        bounds: Bounds,
+        targets: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """``attack.run`` with this attack's criterion (targeted: reach ``targets``)."""
+        import foolbox as fb
+
+        criterion = (
+            fb.criteria.TargetedMisclassification(targets)
+            if self.targeted
+            else fb.criteria.Misclassification(labels)
+        )
+        return attack.run(self.wrapped(model, inputs, bounds), inputs, criterion, epsilon=epsilon)
+
+    def step(self, model, inputs, labels, *, step_size, bounds, targets):
+        import foolbox as fb
+
+        # Foolbox's FGSM rejects a targeted criterion; its one-step BIM is the same update rule.
+        attack = (
+            fb.attacks.LinfBasicIterativeAttack(rel_stepsize=1.0, steps=1, random_start=False)
+            if self.targeted
+            else fb.attacks.FGSM(random_start=False)
+        )
+        return self.run_attack(
+            attack, model, inputs, labels, epsilon=step_size, bounds=bounds, targets=targets
+        )
+
+
+@ATTACKS.register("fgsm/foolbox")
+class FoolboxFGSM(FoolboxStep, FGSM):
+    """FGSM (Linf), Foolbox's LinfFastGradientAttack (targeted: its one-step BIM, the same update)."""
+
+
+@ATTACKS.register("bim_a/foolbox")
+class FoolboxBIMa(FoolboxStep, BIMa):
+    """BIM-a (stop at first success): the generic loop over Foolbox's FGSM step."""
+
+
+@ATTACKS.register("bim_b/foolbox")
+class FoolboxBIMb(FoolboxStep, BIMb):
+    """BIM-b (fixed iterations), Foolbox's LinfBasicIterativeAttack."""
+
+    def run(self, model, inputs, labels, *, budget, bounds, targets):
+        import foolbox as fb
+
+        attack = fb.attacks.LinfBasicIterativeAttack(
+            abs_stepsize=self.rel_stepsize * budget, steps=self.steps, random_start=False
+        )
+        return self.run_attack(attack, model, inputs, labels, epsilon=budget, bounds=bounds, targets=targets)

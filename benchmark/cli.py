@@ -1,0 +1,211 @@
+"""The ``arb`` command line: list, train, run, summary, schema."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmark import __version__
+from benchmark.errors import BenchmarkError
+from benchmark.paths import cache_dir, project_root
+from benchmark.registry import REGISTRIES
+
+STDOUT = None  # created lazily so `arb --help` stays fast
+
+
+def _stdout():
+    from rich.console import Console
+
+    global STDOUT
+    STDOUT = STDOUT or Console(width=200)
+    return STDOUT
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    kinds = [args.kind] if args.kind else list(REGISTRIES)
+    for kind in kinds:
+        registry = REGISTRIES[kind]
+        print(f"{kind}:")
+        for name in registry.names():
+            print(f"  {name:<28} {registry.describe(name) if args.describe else ''}".rstrip())
+    return 0
+
+
+def _suite_and_data(args: argparse.Namespace):
+    from benchmark.data.protocol import prepare_data
+    from benchmark.harness.suite import load_suite
+
+    suite = load_suite(args.suite)
+    prepared = prepare_data(
+        suite.dataset, suite.dataset_params, segment_seconds=suite.segment_seconds, overlap=suite.overlap
+    )
+    return suite, prepared
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from benchmark.harness.environment import resolve_device
+    from benchmark.models.reference import build_reference, save_reference
+    from benchmark.training import train_reference
+
+    device = resolve_device(args.device)
+    suite, prepared = _suite_and_data(args)
+    entries = args.entry or list(suite.models)
+    for entry in entries:
+        if entry not in suite.models:
+            raise BenchmarkError(
+                f"suite {suite.name!r} has no model {entry!r}; it has {', '.join(suite.models)}"
+            )
+    for entry in entries:
+        model = build_reference(
+            entry,
+            suite.models[entry],
+            sample_rate=prepared.sample_rate,
+            segment_samples=prepared.segment_samples,
+            num_classes=prepared.num_classes,
+        )
+        card = train_reference(model, prepared, test_fold=suite.test_fold, seed=suite.seed, device=device)
+        weights = save_reference(model, args.baselines, card)
+        test = card["clean_accuracy"]["test"]
+        print(
+            f"{entry}: test accuracy segment {test['segment']:.3f}, MV {test['mv']:.3f}, SR {test['sr']:.3f} "
+            f"({card['training']['epochs_run']} epochs, {card['training']['wall_time_s']:.1f} s) -> {weights}"
+        )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from benchmark.harness.cache import CellCache
+    from benchmark.harness.environment import resolve_device
+    from benchmark.harness.runner import SuiteRunner
+    from benchmark.harness.suite import load_suite
+    from benchmark.jsonio import atomic_write_bytes
+    from benchmark.leaderboard.render import markdown, plot_fooling_curves, rich_tables
+
+    started = time.perf_counter()
+    suite = load_suite(args.suite)
+    runner = SuiteRunner(
+        suite,
+        device=resolve_device(args.device),
+        baselines=args.baselines,
+        output_root=args.output,
+        cache=CellCache(args.cache_dir, enabled=not args.no_cache),
+    )
+    written = runner.run()
+    entries = [entry for _, entry in written]
+    folder = written[0][0].parent
+    atomic_write_bytes(folder / "summary.md", markdown(entries).encode())
+    for path, entry in written:
+        plot_fooling_curves(entry, path.with_name(f"{entry.entry}_fooling_rate.png"))
+    console = _stdout()
+    for table in rich_tables(entries):
+        console.print(table)
+    for path, _ in written:
+        console.print(f"wrote {path}")
+    console.print(
+        f"wrote {folder / 'summary.md'} and FR-vs-budget plots; "
+        f"wall time {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from benchmark.leaderboard.io import read_entry
+    from benchmark.leaderboard.render import markdown, rich_tables
+
+    paths: list[Path] = []
+    for path in args.paths:
+        paths += sorted(path.rglob("*.json")) if path.is_dir() else [path]
+    if not paths:
+        raise BenchmarkError(f"no results files found in {', '.join(map(str, args.paths))}")
+    entries = [read_entry(path) for path in paths]
+    if args.markdown:
+        print(markdown(entries))
+    else:
+        for table in rich_tables(entries):
+            _stdout().print(table)
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from benchmark.leaderboard.schema import LeaderboardEntry
+
+    print(json.dumps(LeaderboardEntry.model_json_schema(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    root = project_root()
+    parser = argparse.ArgumentParser(
+        prog="arb",
+        description="audio-robustbench: adversarial robustness benchmark for audio classifiers.",
+        epilog="Example: arb run --suite quick   (see README.md for metric definitions)",
+    )
+    parser.add_argument("--version", action="version", version=f"audio-robustbench {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="list registered components")
+    listing.add_argument("kind", nargs="?", choices=list(REGISTRIES), help="one kind (default: all)")
+    listing.add_argument("--describe", action="store_true", help="show each entry's one-line description")
+    listing.set_defaults(func=cmd_list)
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--suite", default="quick", help="suite name or path to a suite TOML (default: quick)"
+        )
+        sub.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default: auto)")
+        sub.add_argument(
+            "--baselines",
+            type=Path,
+            default=root / "baselines",
+            help="checkpoint folder (default: baselines/)",
+        )
+
+    train = commands.add_parser("train", help="train the suite's reference models into baselines/")
+    common(train)
+    train.add_argument("--entry", action="append", help="train only this model entry (repeatable)")
+    train.set_defaults(func=cmd_train)
+
+    run = commands.add_parser("run", help="evaluate a suite and write its leaderboard files")
+    common(run)
+    run.add_argument(
+        "--output", type=Path, default=root / "leaderboards", help="leaderboard root (default: leaderboards/)"
+    )
+    run.add_argument(
+        "--cache-dir", type=Path, default=cache_dir(), help="cell cache (default: user cache dir)"
+    )
+    run.add_argument(
+        "--no-cache", action="store_true", help="recompute every cell, write nothing to the cache"
+    )
+    run.set_defaults(func=cmd_run)
+
+    summary = commands.add_parser("summary", help="validate results files and print their summary")
+    summary.add_argument("paths", nargs="+", type=Path, help="results files or folders")
+    summary.add_argument("--markdown", action="store_true", help="print Markdown instead of a table")
+    summary.set_defaults(func=cmd_summary)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of results files")
+    schema.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BenchmarkError as error:
+        print(f"arb: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "arb: interrupted; finished cells are cached, run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The dataset contract: labelled, fold-assigned mono tracks plus an identity for results.
+
+Every result records :meth:`AudioDataset.identity`, whose hashes pin exactly which clips
+(and which bytes) a number was computed on, so two runs on different data never compare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from benchmark.errors import BenchmarkError
+
+
+# eq=False: the generated __eq__/__hash__ would compare/hash the array, which numpy refuses.
+@dataclass(frozen=True, eq=False)
+class Track:
+    """One clip: float32 mono audio in [-1, 1] at its dataset's ``sample_rate``."""
+
+    track_id: str
+    label: int
+    fold: int
+    audio: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.audio.ndim != 1 or self.audio.dtype != np.float32:
+            raise BenchmarkError(
+                f"track {self.track_id!r}: audio must be 1-D float32, "
+                f"got {self.audio.ndim}-D {self.audio.dtype}"
+            )
+        # Tracks are shared (and cached); a silent in-place edit would corrupt every later use.
+        self.audio.flags.writeable = False
+
+
+class AudioDataset(ABC):
+    """A labelled audio dataset with fixed folds; subclasses register in ``DATASETS``."""
+
+    name: str
+    version: str
+    sample_rate: int
+    classes: tuple[str, ...]
+    num_folds: int
+
+    @abstractmethod
+    def tracks(self) -> list[Track]:
+        """All tracks, in a fixed order, audio at :attr:`sample_rate`."""
+
+    def identity(self) -> dict[str, Any]:
+        """What results record about the data: name, version and hashes of ids and content.
+
+        ``content_sha256`` covers, per track in id order, the id, label, fold and the
+        little-endian float32 audio bytes, so relabelling or refolding also changes it.
+        """
+        tracks = sorted(self.tracks(), key=lambda t: t.track_id)
+        ids = "\n".join(t.track_id for t in tracks)
+        content = hashlib.sha256()
+        for t in tracks:
+            content.update(f"{t.track_id}\t{t.label}\t{t.fold}\t{t.audio.size}\n".encode())
+            content.update(np.ascontiguousarray(t.audio, dtype="<f4").tobytes())
+        return {
+            "name": self.name,
+            "version": self.version,
+            "sample_rate": self.sample_rate,
+            "num_tracks": len(tracks),
+            "clip_ids_sha256": hashlib.sha256(ids.encode()).hexdigest(),
+            "content_sha256": content.hexdigest(),
+        }

@@ -1,0 +1,41 @@
+"""From a registered dataset to labelled segments: the first step of every suite."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from benchmark.data.base import AudioDataset
+from benchmark.data.segments import Segments, segment_tracks
+from benchmark.registry import DATASETS
+
+
+@dataclass
+class PreparedData:
+    dataset: AudioDataset
+    identity: dict[str, Any]
+    segments: Segments
+    segment_samples: int
+
+    @property
+    def sample_rate(self) -> int:
+        return self.dataset.sample_rate
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.dataset.classes)
+
+
+def prepare_data(
+    name: str, params: dict[str, Any], *, segment_seconds: float, overlap: float
+) -> PreparedData:
+    dataset: AudioDataset = DATASETS.get(name)(**params)
+    tracks = dataset.tracks()
+    segments = segment_tracks(
+        tracks,
+        sample_rate=dataset.sample_rate,
+        source_rate=dataset.sample_rate,
+        segment_seconds=segment_seconds,
+        overlap=overlap,
+    )
+    return PreparedData(dataset, dataset.identity(), segments, int(segments.waveforms.shape[1]))

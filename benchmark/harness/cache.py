@@ -1,0 +1,39 @@
+"""Content-addressed cache of finished cells: ``<cache>/cells/<key[:2]>/<key>.json``.
+
+A cell is written only when complete (atomically), so an interrupted run resumes at the first
+unfinished cell and a re-run of a finished suite reads everything back. A corrupt entry is
+reported and recomputed, never trusted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from benchmark.jsonio import atomic_write_json
+from benchmark.progress import CONSOLE
+
+
+class CellCache:
+    def __init__(self, root: Path, *, enabled: bool = True) -> None:
+        self.root = root / "cells"
+        self.enabled = enabled
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        path = self._path(key)
+        if not self.enabled or not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            CONSOLE.print(f"[yellow]cache entry {path} is corrupt; recomputing the cell[/]")
+            return None
+        return data if isinstance(data, dict) and data.get("key") == key else None
+
+    def put(self, key: str, result: dict[str, Any]) -> None:
+        if self.enabled:
+            atomic_write_json(self._path(key), result)

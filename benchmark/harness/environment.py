@@ -1,0 +1,67 @@
+"""Provenance recorded in every results file: versions, device, git commit."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from importlib import metadata
+
+import numpy
+import torch
+
+from benchmark.errors import BenchmarkError
+from benchmark.paths import project_root
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when available; asking for CUDA without it is an error, not a fallback."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise BenchmarkError(f"device {name!r} requested but CUDA is not available; use --device cpu or auto")
+    if name not in {"cpu"} and not name.startswith("cuda"):
+        raise BenchmarkError(f"unknown device {name!r}; use auto, cpu or cuda[:N]")
+    return torch.device(name)
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def environment(device: torch.device) -> dict[str, str | None]:
+    described = str(device)
+    if device.type == "cuda":
+        described += f" ({torch.cuda.get_device_name(device)})"
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "torchaudio": _version("torchaudio") or "missing",
+        "art": _version("adversarial-robustness-toolbox"),
+        "foolbox": _version("foolbox"),
+        "numpy": numpy.__version__,
+        "device": described,
+    }
+
+
+def git_state() -> tuple[str | None, bool | None]:
+    """(commit, dirty) of the project checkout, or (None, None) outside git."""
+    root = project_root()
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit, bool(status.strip())

@@ -1,0 +1,477 @@
+"""Run a suite: dataset -> segments -> representation -> model -> attack -> metrics -> entries.
+
+Everything that can be wrong with the input (unknown names, bad budgets, attack parameters,
+missing or corrupt checkpoints) is checked before the first cell runs, so a bad suite fails
+in one line with nothing written. Each finished cell goes to the content-addressed cache at
+once; leaderboard files are written (atomically, validated) only when every cell is done.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import benchmark
+from benchmark.attacks.base import Attack, check_budgets
+from benchmark.data.protocol import PreparedData, prepare_data
+from benchmark.errors import BenchmarkError
+from benchmark.harness.cache import CellCache
+from benchmark.harness.environment import environment, git_state
+from benchmark.harness.suite import AttackSpec, Suite, TransferSpec
+from benchmark.jsonio import sha256_file, sha256_of
+from benchmark.leaderboard.io import entry_path, validate_entry, write_entry
+from benchmark.leaderboard.schema import SCHEMA_VERSION, LeaderboardEntry
+from benchmark.metrics import (
+    accuracies,
+    cost_to_reach,
+    fooling_rate,
+    fr_auc,
+    mean_std,
+    perturbation_norms,
+    snr_db,
+)
+from benchmark.models.reference import ReferenceModel, load_reference
+from benchmark.progress import CONSOLE, progress_bar
+from benchmark.registry import ATTACKS
+from benchmark.training import compute_features
+
+
+@dataclass
+class TestSet:
+    """The test fold's segments, with track indices renumbered from 0."""
+
+    waveforms: torch.Tensor
+    labels: torch.Tensor
+    track_index: torch.Tensor
+    track_labels: torch.Tensor
+
+    @classmethod
+    def from_prepared(cls, prepared: PreparedData, test_fold: int) -> TestSet:
+        segments = prepared.segments
+        mask = segments.folds == test_fold
+        if not bool(mask.any()):
+            raise BenchmarkError(
+                f"test fold {test_fold} is empty; dataset {prepared.dataset.name!r} has folds "
+                f"0..{prepared.dataset.num_folds - 1}"
+            )
+        tracks = segments.track_index[mask].unique()
+        remap = torch.full((len(segments.track_labels),), -1, dtype=torch.long)
+        remap[tracks] = torch.arange(len(tracks))
+        return cls(
+            segments.waveforms[mask],
+            segments.labels[mask],
+            remap[segments.track_index[mask]],
+            segments.track_labels[tracks],
+        )
+
+    def accuracy(self, logits: torch.Tensor) -> dict[str, float]:
+        return accuracies(logits, self.labels, self.track_index, self.track_labels)
+
+
+@dataclass
+class LoadedModel:
+    entry: str
+    reference: ReferenceModel
+    card: dict[str, Any]
+    checkpoint_sha256: str
+    features: torch.Tensor  # test-set model inputs, on the device
+    clean_logits: torch.Tensor  # on the CPU
+
+    @property
+    def domain(self) -> str:
+        return "waveform" if self.reference.spec.representation == "waveform" else "representation"
+
+
+def _batches(count: int, size: int) -> list[slice]:
+    return [slice(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def _logits(network: torch.nn.Module, inputs: torch.Tensor, batch_size: int) -> torch.Tensor:
+    with torch.no_grad():
+        return torch.cat([network(inputs[part]).cpu() for part in _batches(len(inputs), batch_size)])
+
+
+def build_attack(name: str, backend: str, params: dict[str, Any], targeted: bool) -> Attack:
+    """Instantiate ``name/backend``; a wrong hyperparameter is a one-line error naming it."""
+    cls = ATTACKS.get(f"{name}/{backend}")
+    if targeted and not cls.supports_targeted:
+        raise BenchmarkError(
+            f"attack {name!r} (backend {backend!r}) has no targeted mode; set targeted = false"
+        )
+    try:
+        return cls(targeted=targeted, **params)
+    except TypeError as error:
+        raise BenchmarkError(
+            f"attack {name!r} (backend {backend!r}): {error}; check its params in the suite"
+        ) from None
+
+
+class SuiteRunner:
+    def __init__(
+        self,
+        suite: Suite,
+        *,
+        device: torch.device,
+        baselines: Path,
+        output_root: Path,
+        cache: CellCache,
+    ) -> None:
+        self.suite = suite
+        self.device = device
+        self.baselines = baselines
+        self.output_root = output_root
+        self.cache = cache
+
+    # -- preparation: everything that can fail on bad input happens here -----------------
+    def prepare(self) -> None:
+        suite = self.suite
+        self.prepared = prepare_data(
+            suite.dataset, suite.dataset_params, segment_seconds=suite.segment_seconds, overlap=suite.overlap
+        )
+        self.test = TestSet.from_prepared(self.prepared, suite.test_fold)
+        self.models = {entry: self._load(entry) for entry in suite.models}
+        self.attack_cells = [
+            (spec, entry, backend)
+            for spec in suite.attacks
+            for entry in spec.models
+            for backend in spec.backends
+        ]
+        for spec, entry, backend in self.attack_cells:
+            bounds = self.models[entry].reference.representation.bounds
+            budgets = spec.budgets[self.suite.models[entry].representation]
+            build_attack(spec.attack, backend, spec.params, spec.targeted)
+            check_budgets(spec.attack, backend, budgets, bounds, ATTACKS.get(f"{spec.attack}/{backend}").norm)
+        for transfer in suite.transfer:
+            source, target = self.models[transfer.source], self.models[transfer.target]
+            if not source.reference.representation.invertible:
+                raise BenchmarkError(
+                    f"transfer source {transfer.source!r} has a representation without an inverse"
+                )
+            if target.domain != "waveform":
+                raise BenchmarkError(f"transfer target {transfer.target!r} must be a waveform model")
+            for name in transfer.attacks:
+                attack, backend = name.split("/", 1)
+                build_attack(attack, backend, {}, False)
+                check_budgets(
+                    attack, backend, [transfer.budget], source.reference.representation.bounds, "linf"
+                )
+
+    def _load(self, entry: str) -> LoadedModel:
+        spec = self.suite.models[entry]
+        reference, card = load_reference(
+            entry,
+            spec,
+            self.baselines,
+            suite=self.suite.name,
+            sample_rate=self.prepared.sample_rate,
+            segment_samples=self.prepared.segment_samples,
+            num_classes=self.prepared.num_classes,
+        )
+        if card.get("dataset", {}).get("content_sha256") != self.prepared.identity["content_sha256"]:
+            raise BenchmarkError(
+                f"checkpoint {entry!r} was trained on different data than this suite's "
+                f"{self.suite.dataset!r}; run `arb train --suite {self.suite.name}`"
+            )
+        reference.to(self.device)
+        features = compute_features(
+            reference.representation,
+            self.test.waveforms,
+            batch_size=self.suite.batch_size,
+            device=self.device,
+        )
+        clean_logits = _logits(reference.network, features, self.suite.batch_size)
+        checkpoint = self.baselines / card["weights_file"]
+        return LoadedModel(entry, reference, card, sha256_file(checkpoint), features, clean_logits)
+
+    # -- cell keys -------------------------------------------------------------------------
+    def _common_key(self, entry: str) -> dict[str, Any]:
+        model = self.models[entry]
+        return {
+            "harness_version": benchmark.__version__,
+            "dataset": self.prepared.identity,
+            "test_fold": self.suite.test_fold,
+            "segment_seconds": self.suite.segment_seconds,
+            "overlap": self.suite.overlap,
+            "seed": self.suite.seed,
+            "batch_size": self.suite.batch_size,
+            "model": entry,
+            "spec": self.suite.models[entry].model_dump(mode="json"),
+            "checkpoint_sha256": model.checkpoint_sha256,
+        }
+
+    def attack_key(self, spec: AttackSpec, entry: str, backend: str) -> str:
+        budgets = spec.budgets[self.suite.models[entry].representation]
+        return sha256_of(
+            {
+                "kind": "attack",
+                **self._common_key(entry),
+                "attack": spec.attack,
+                "backend": backend,
+                "params": spec.params,
+                "targeted": spec.targeted,
+                "budgets": budgets,
+            }
+        )
+
+    def transfer_key(self, spec: TransferSpec, name: str) -> str:
+        return sha256_of(
+            {
+                "kind": "transfer",
+                "source": self._common_key(spec.source),
+                "target": self._common_key(spec.target),
+                "attack": name,
+                "budget": spec.budget,
+            }
+        )
+
+    # -- running ----------------------------------------------------------------------------
+    def _targets(self, key: str) -> tuple[torch.Tensor, int]:
+        """Wrong target labels from a generator seeded by the suite seed and the cell key."""
+        seed = (self.suite.seed * 1_000_003 + int(key[:8], 16)) % 2**31
+        generator = torch.Generator().manual_seed(seed)
+        classes = self.prepared.num_classes
+        offsets = torch.randint(1, classes, (len(self.test.labels),), generator=generator)
+        return (self.test.labels + offsets) % classes, seed
+
+    def run_attack_cell(self, spec: AttackSpec, entry: str, backend: str, key: str) -> dict[str, Any]:
+        model = self.models[entry]
+        representation = model.reference.representation
+        budgets = spec.budgets[self.suite.models[entry].representation]
+        attack = build_attack(spec.attack, backend, spec.params, spec.targeted)
+        targets, targets_seed = self._targets(key) if spec.targeted else (None, None)
+        torch.manual_seed(self.suite.seed)
+        started = time.perf_counter()
+        count = len(self.test.labels)
+        collected: list[dict[str, list]] = [
+            {"logits": [], "l0": [], "l2": [], "linf": [], "snr": [], "grad": [0], "batches": [0], "fwd": [0]}
+            for _ in budgets
+        ]
+        for part in _batches(count, self.suite.batch_size):
+            inputs = model.features[part]
+            labels = self.test.labels[part].to(self.device)
+            batch_targets = targets[part].to(self.device) if targets is not None else None
+            result = attack(
+                model.reference.network,
+                inputs,
+                labels,
+                budgets=budgets,
+                bounds=representation.bounds,
+                targets=batch_targets,
+            )
+            waveforms = self.test.waveforms[part].to(self.device)
+            clean_audio = representation.inverse(inputs, waveforms) if representation.invertible else None
+            for store, output in zip(collected, result.outputs, strict=True):
+                store["logits"].append(output.logits.cpu())
+                for name, values in perturbation_norms(output.adversarial - inputs).items():
+                    store[name].append(values.cpu())
+                if clean_audio is not None:
+                    adversarial_audio = representation.inverse(output.adversarial, waveforms)
+                    store["snr"].append(snr_db(clean_audio, adversarial_audio - clean_audio).cpu())
+                store["grad"][0] += output.gradient_evals
+                store["batches"][0] += output.gradient_batches
+                store["fwd"][0] += output.forward_evals
+        clean_predictions = model.clean_logits.argmax(dim=1)
+        per_budget = []
+        for budget, store in zip(budgets, collected, strict=True):
+            logits = torch.cat(store["logits"])
+            predictions = logits.argmax(dim=1)
+            fooled = predictions == targets if targets is not None else predictions != self.test.labels
+            fr = fooling_rate(clean_predictions, predictions, self.test.labels, targets)
+            snr_mean, snr_std = mean_std(torch.cat(store["snr"])) if store["snr"] else (None, None)
+            per_budget.append(
+                {
+                    "budget": float(budget),
+                    "fooling_rate": None if fr != fr else fr,
+                    "success_rate": float(fooled.double().mean()),
+                    "robust_accuracy": self.test.accuracy(logits),
+                    "clean_correct": int((clean_predictions == self.test.labels).sum()),
+                    "gradient_evals": store["grad"][0],
+                    "gradient_batches": store["batches"][0],
+                    "forward_evals": store["fwd"][0],
+                    "gradient_evals_per_example": store["grad"][0] / count,
+                    "l0_mean": float(torch.cat(store["l0"]).mean()),
+                    "l2_mean": float(torch.cat(store["l2"]).mean()),
+                    "linf_mean": float(torch.cat(store["linf"]).mean()),
+                    "snr_db_mean": snr_mean,
+                    "snr_db_std": snr_std,
+                }
+            )
+        rates = [p["fooling_rate"] if p["fooling_rate"] is not None else float("nan") for p in per_budget]
+        defined = all(r == r for r in rates)
+        return {
+            "key": key,
+            "attack": spec.attack,
+            "backend": backend,
+            "domain": model.domain,
+            "norm": attack.norm,
+            "targeted": spec.targeted,
+            "targets_seed": targets_seed,
+            "params": attack.hyperparameters(),
+            "examples": count,
+            "per_budget": per_budget,
+            "fr_auc": fr_auc(budgets, rates) if defined else None,
+            "gradient_evals_to_fr90": cost_to_reach(
+                budgets, rates, [p["gradient_evals_per_example"] for p in per_budget]
+            ),
+            "wall_time_s": round(time.perf_counter() - started, 3),
+        }
+
+    def run_transfer_cell(self, spec: TransferSpec, name: str, key: str) -> dict[str, Any]:
+        """Koerich et al. 2020 sec. III-IV: 2D attack, reconstruction with the original phase,
+        1D classification. Reconstructed audio is clipped to [-1, 1] as a sound file would be."""
+        source, target = self.models[spec.source], self.models[spec.target]
+        representation = source.reference.representation
+        attack_name, backend = name.split("/", 1)
+        attack = build_attack(attack_name, backend, {}, False)
+        classifier = target.reference.classifier()
+        torch.manual_seed(self.suite.seed)
+        started = time.perf_counter()
+        logits: dict[str, list[torch.Tensor]] = {"source": [], "clean": [], "adversarial": []}
+        snr_adversarial, snr_clean = [], []
+        for part in _batches(len(self.test.labels), self.suite.batch_size):
+            inputs = source.features[part]
+            labels = self.test.labels[part].to(self.device)
+            output = attack(
+                source.reference.network, inputs, labels, budgets=[spec.budget], bounds=representation.bounds
+            ).outputs[0]
+            waveforms = self.test.waveforms[part].to(self.device)
+            clean_audio = representation.inverse(inputs, waveforms).clamp(-1, 1)
+            adversarial_audio = representation.inverse(output.adversarial, waveforms).clamp(-1, 1)
+            with torch.no_grad():
+                logits["clean"].append(classifier(clean_audio).cpu())
+                logits["adversarial"].append(classifier(adversarial_audio).cpu())
+            logits["source"].append(output.logits.cpu())
+            snr_adversarial.append(snr_db(clean_audio, adversarial_audio - clean_audio).cpu())
+            snr_clean.append(snr_db(waveforms, clean_audio - waveforms).cpu())
+        source_fr = fooling_rate(
+            source.clean_logits.argmax(1), torch.cat(logits["source"]).argmax(1), self.test.labels
+        )
+        snr_mean, snr_std = mean_std(torch.cat(snr_adversarial))
+        return {
+            "key": key,
+            "attack": attack_name,
+            "backend": backend,
+            "source": spec.source,
+            "target": spec.target,
+            "budget": spec.budget,
+            "examples": len(self.test.labels),
+            "source_fooling_rate": None if source_fr != source_fr else source_fr,
+            "original": self.test.accuracy(target.clean_logits),
+            "clean_reconstructed": self.test.accuracy(torch.cat(logits["clean"])),
+            "adversarial_reconstructed": self.test.accuracy(torch.cat(logits["adversarial"])),
+            "clean_reconstruction_snr_db": mean_std(torch.cat(snr_clean))[0],
+            "snr_db_mean": snr_mean,
+            "snr_db_std": snr_std,
+            "wall_time_s": round(time.perf_counter() - started, 3),
+        }
+
+    def _cached_or_run(self, key: str, label: str, compute) -> tuple[dict[str, Any], bool]:
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached, True
+        result = compute()
+        self.cache.put(key, result)
+        return result, False
+
+    def run(self) -> list[tuple[Path, LeaderboardEntry]]:
+        """Run (or read from the cache) every cell, then write one file per entry."""
+        self.prepare()
+        jobs: list[tuple[str, str, str, Any]] = []
+        for spec, entry, backend in self.attack_cells:
+            key = self.attack_key(spec, entry, backend)
+            label = f"{entry} {spec.attack}/{backend}"
+            jobs.append(
+                (
+                    "attack",
+                    entry,
+                    key,
+                    (label, lambda s=spec, e=entry, b=backend, k=key: self.run_attack_cell(s, e, b, k)),
+                )
+            )
+        for spec in self.suite.transfer:
+            for name in spec.attacks:
+                key = self.transfer_key(spec, name)
+                label = f"transfer {spec.source}->{spec.target} {name}"
+                jobs.append(
+                    (
+                        "transfer",
+                        spec.source,
+                        key,
+                        (label, lambda s=spec, n=name, k=key: self.run_transfer_cell(s, n, k)),
+                    )
+                )
+        results: dict[str, dict[str, Any]] = {}
+        reused = 0
+        with progress_bar(f"suite {self.suite.name}", total=len(jobs)) as advance:
+            for _, _, key, (label, compute) in jobs:
+                results[key], hit = self._cached_or_run(key, label, compute)
+                reused += hit
+                advance(1, label + (" (cached)" if hit else ""))
+        if reused:
+            CONSOLE.print(f"{reused} of {len(jobs)} cells read from the cache")
+        return self._write_entries(jobs, results)
+
+    def _write_entries(self, jobs, results) -> list[tuple[Path, LeaderboardEntry]]:
+        commit, dirty = git_state()
+        resolved = self.suite.resolved()
+        identity = self.prepared.identity
+        written = []
+        for entry, model in self.models.items():
+            keys = [key for kind, owner, key, _ in jobs if owner == entry]
+            attacks = [results[key] for kind, owner, key, _ in jobs if owner == entry and kind == "attack"]
+            transfer = [results[key] for kind, owner, key, _ in jobs if owner == entry and kind == "transfer"]
+            document = {
+                "schema_version": SCHEMA_VERSION,
+                "harness_version": benchmark.__version__,
+                "suite": {"name": self.suite.name, "version": self.suite.version},
+                "entry": entry,
+                "git_commit": commit,
+                "git_dirty": dirty,
+                "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "config": resolved,
+                "config_sha256": sha256_of(resolved),
+                "cell_keys": keys,
+                "dataset": {
+                    **{
+                        k: identity[k]
+                        for k in (
+                            "name",
+                            "version",
+                            "sample_rate",
+                            "num_tracks",
+                            "clip_ids_sha256",
+                            "content_sha256",
+                        )
+                    },
+                    "test_fold": self.suite.test_fold,
+                    "test_tracks": len(self.test.track_labels),
+                    "test_segments": len(self.test.labels),
+                    "segment_seconds": self.suite.segment_seconds,
+                    "overlap": self.suite.overlap,
+                },
+                "environment": environment(self.device),
+                "wall_time_s": round(sum(r["wall_time_s"] for r in attacks + transfer), 3),
+                "model": {
+                    "entry": entry,
+                    "architecture": model.reference.spec.architecture,
+                    "config": model.reference.spec.config,
+                    "representation": model.reference.representation.config(),
+                    "domain": model.domain,
+                    "parameters": model.reference.parameter_count(),
+                    "checkpoint_sha256": model.checkpoint_sha256,
+                    "clean": self.test.accuracy(model.clean_logits),
+                },
+                "attacks": attacks,
+                "transfer": transfer,
+            }
+            path = entry_path(self.output_root, self.suite.name, self.suite.version, identity["name"], entry)
+            written.append((path, validate_entry(document, path)))
+        # Validate every document before writing any, so a failure leaves no partial leaderboard.
+        for path, document in written:
+            write_entry(path, document)
+        return written

@@ -1,0 +1,105 @@
+"""Suites: named, versioned grids of cells declared in ``registry/suites/<name>.toml``.
+
+A suite pairs one dataset protocol with reference models (architecture x representation x
+training recipe), attacks (attack x backends x budget schedule per representation) and
+2D->1D transfer experiments. The resolved suite is hashed into every cell key, so changing
+anything in it invalidates exactly the cells it affects; changing what a suite *means*
+must bump its ``version``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import Field, ValidationError, model_validator
+
+from benchmark.errors import BenchmarkError
+from benchmark.models.spec import ModelSpec, Strict
+from benchmark.registry import ATTACKS, MODELS, REPRESENTATIONS, SUITES
+
+
+class AttackSpec(Strict):
+    attack: str
+    backends: list[str] = Field(min_length=1)
+    models: list[str] = Field(min_length=1)
+    params: dict[str, int | float | str | bool] = {}
+    targeted: bool = False
+    #: budget schedule per representation name, in that domain's normalized units
+    budgets: dict[str, list[float]]
+
+
+class TransferSpec(Strict):
+    """Koerich protocol: attack ``source`` (2D, invertible representation), reconstruct audio,
+    classify it with ``target`` (a waveform model)."""
+
+    source: str
+    target: str
+    attacks: list[str] = Field(min_length=1)
+    budget: float = Field(gt=0)
+
+
+class Suite(Strict):
+    name: str
+    version: int = Field(ge=1)
+    description: str
+    dataset: str
+    dataset_params: dict[str, int | float | str] = {}
+    seed: int = 0
+    test_fold: int = Field(0, ge=0)
+    segment_seconds: float = Field(gt=0)
+    overlap: float = Field(ge=0, lt=1)
+    batch_size: int = Field(128, ge=1)
+    models: dict[str, ModelSpec]
+    attacks: list[AttackSpec] = []
+    transfer: list[TransferSpec] = []
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Suite:
+        for spec in self.models.values():
+            MODELS.get(spec.architecture)
+            REPRESENTATIONS.get(spec.representation)
+        for attack in self.attacks:
+            for backend in attack.backends:
+                ATTACKS.get(f"{attack.attack}/{backend}")
+            for model in attack.models:
+                if model not in self.models:
+                    raise ValueError(f"attack {attack.attack!r} names unknown model {model!r}")
+                representation = self.models[model].representation
+                if representation not in attack.budgets:
+                    raise ValueError(
+                        f"attack {attack.attack!r} has no budgets for representation {representation!r}"
+                    )
+        for transfer in self.transfer:
+            for model in (transfer.source, transfer.target):
+                if model not in self.models:
+                    raise ValueError(f"transfer names unknown model {model!r}")
+            for name in transfer.attacks:
+                ATTACKS.get(name)
+        return self
+
+    def resolved(self) -> dict:
+        """The fully resolved config (defaults filled in): what cell keys hash."""
+        return self.model_dump(mode="json")
+
+
+def suite_path(name: str) -> Path:
+    path: Path = SUITES.get(name)
+    return path
+
+
+def load_suite(name_or_path: str) -> Suite:
+    """Load a suite by registered name or by path to a TOML file; one-line error otherwise."""
+    path = Path(name_or_path) if name_or_path.endswith(".toml") else suite_path(name_or_path)
+    if not path.is_file():
+        raise BenchmarkError(f"suite file {path} does not exist")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise BenchmarkError(f"suite file {path} is not valid TOML: {error}") from None
+    try:
+        return Suite.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise BenchmarkError(f"suite file {path}: {where}: {first['msg']}") from None

@@ -1,0 +1,165 @@
+"""The results / leaderboard file schema (pydantic), validated on every read and write.
+
+One file per (suite, suite version, dataset, entry). Numbers are numbers, never strings;
+accuracies and rates are fractions in [0, 1]; ``None`` means "not defined here" (e.g. SNR
+for a representation without an inverse), never "failed". Any change to these models bumps
+:data:`SCHEMA_VERSION`; :func:`benchmark.leaderboard.io.read_entry` says which version a file
+needs when it does not match.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+Fraction = float  # documented as [0, 1]; validated with Field bounds where it is stored
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Accuracy(Record):
+    """Accuracy per segment and per track (majority vote, sum rule), Koerich et al. 2020 sec. II-C."""
+
+    segment: float = Field(ge=0, le=1, description="fraction of segments classified correctly")
+    mv: float = Field(ge=0, le=1, description="fraction of tracks correct by majority vote over segments")
+    sr: float = Field(ge=0, le=1, description="fraction of tracks correct by the sum rule over probabilities")
+
+
+class BudgetResult(Record):
+    """One point of an attack's budget schedule."""
+
+    budget: float = Field(ge=0, description="perturbation budget in the domain's normalized units")
+    fooling_rate: float | None = Field(
+        ge=0, le=1, description="among clean-correct examples, fraction fooled (None if none correct)"
+    )
+    success_rate: float = Field(ge=0, le=1, description="fraction of all examples judged successful")
+    robust_accuracy: Accuracy = Field(description="accuracy on the adversarial examples, all examples")
+    clean_correct: int = Field(ge=0, description="examples classified correctly when clean")
+    gradient_evals: int = Field(ge=0, description="input-gradient evaluations counted by the model wrapper")
+    gradient_batches: int = Field(ge=0, description="backward passes that reached the input")
+    forward_evals: int = Field(
+        ge=0, description="examples passed forward by the attack (success judging excluded)"
+    )
+    gradient_evals_per_example: float = Field(ge=0, description="gradient_evals / examples")
+    l0_mean: float = Field(ge=0, description="mean number of changed input elements")
+    l2_mean: float = Field(ge=0, description="mean L2 norm of the perturbation in its own domain")
+    linf_mean: float = Field(ge=0, description="mean Linf norm of the perturbation in its own domain")
+    snr_db_mean: float | None = Field(
+        description="mean SNR (Koerich eq. 3-4) of the reconstructed adversarial audio"
+    )
+    snr_db_std: float | None = Field(description="standard deviation of that SNR")
+
+
+class AttackCell(Record):
+    """One attack through one backend on one model over its budget schedule."""
+
+    key: str = Field(description="sha256 of the cell's fully resolved config")
+    attack: str = Field(description="attack name, e.g. fgsm, bim_a, bim_b")
+    backend: str = Field(description="native, art or foolbox")
+    domain: Literal["representation", "waveform"] = Field(description="what the attack perturbs")
+    norm: Literal["linf", "l2"]
+    targeted: bool
+    targets_seed: int | None = Field(description="seed of the generator that drew the wrong target labels")
+    params: dict[str, Any] = Field(description="the attack's keyword-only hyperparameters")
+    examples: int = Field(ge=1, description="test segments attacked")
+    per_budget: list[BudgetResult] = Field(min_length=1)
+    fr_auc: float | None = Field(ge=0, le=1, description="area under FR(budget / max budget), from (0, 0)")
+    gradient_evals_to_fr90: float | None = Field(
+        description="gradient evaluations per example at the first budget with FR >= 0.9 (None if never)"
+    )
+    wall_time_s: float = Field(ge=0)
+
+
+class TransferResult(Record):
+    """Koerich 2D->1D protocol: attack the 2D model, reconstruct audio, classify it with the 1D model."""
+
+    key: str
+    attack: str
+    backend: str
+    source: str = Field(description="entry attacked on its representation")
+    target: str = Field(description="waveform entry that classifies the reconstructed audio")
+    budget: float = Field(gt=0)
+    examples: int = Field(ge=1)
+    source_fooling_rate: float | None = Field(ge=0, le=1)
+    original: Accuracy = Field(
+        description="target accuracy on the original audio (Koerich Table IV, Original)"
+    )
+    clean_reconstructed: Accuracy = Field(description="on audio reconstructed from clean features (Table IV)")
+    adversarial_reconstructed: Accuracy = Field(
+        description="on audio reconstructed from adversarial features (Table VI)"
+    )
+    clean_reconstruction_snr_db: float | None = Field(
+        description="mean SNR of clean reconstruction vs original (Table VII, None row)"
+    )
+    snr_db_mean: float | None = Field(
+        description="mean SNR of adversarial vs clean reconstruction (Table VII)"
+    )
+    snr_db_std: float | None
+    wall_time_s: float = Field(ge=0)
+
+
+class ModelInfo(Record):
+    entry: str
+    architecture: str
+    config: str
+    representation: dict[str, Any] = Field(description="the representation's full settings")
+    domain: Literal["representation", "waveform"]
+    parameters: int = Field(ge=0)
+    checkpoint_sha256: str
+    clean: Accuracy = Field(description="clean accuracy on the test fold")
+
+
+class DatasetInfo(Record):
+    name: str
+    version: str
+    sample_rate: int
+    num_tracks: int
+    clip_ids_sha256: str
+    content_sha256: str
+    test_fold: int
+    test_tracks: int
+    test_segments: int
+    segment_seconds: float
+    overlap: float
+
+
+class Environment(Record):
+    python: str
+    platform: str
+    torch: str
+    torchaudio: str
+    art: str | None
+    foolbox: str | None
+    numpy: str
+    device: str
+
+
+class SuiteRef(Record):
+    name: str
+    version: int
+
+
+class LeaderboardEntry(Record):
+    """The whole evaluation of one entry by one suite version on one dataset."""
+
+    schema_version: Literal[1] = Field(description="version of this schema")
+    harness_version: str
+    suite: SuiteRef
+    entry: str
+    git_commit: str | None = Field(description="commit of the harness that produced the file")
+    git_dirty: bool | None = Field(description="whether the working tree had uncommitted changes")
+    created_utc: str = Field(description="ISO 8601 UTC time the file was written")
+    config: dict[str, Any] = Field(description="the fully resolved suite config")
+    config_sha256: str
+    cell_keys: list[str] = Field(description="keys of every cell the numbers come from")
+    dataset: DatasetInfo
+    environment: Environment
+    wall_time_s: float = Field(ge=0, description="wall time of the cells in this file, as computed")
+    model: ModelInfo
+    attacks: list[AttackCell]
+    transfer: list[TransferResult]

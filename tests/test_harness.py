@@ -1,0 +1,239 @@
+"""End to end on a tiny suite: train -> run -> validated leaderboard files, cache, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file, save_file
+
+from benchmark.cli import main
+from benchmark.harness import runner as runner_module
+from benchmark.jsonio import sha256_file
+from benchmark.leaderboard.io import read_entry
+
+TINY_SUITE = """
+name = "tiny"
+version = 1
+description = "tiny end-to-end test suite"
+dataset = "synth10"
+dataset_params = { tracks_per_class = 5, track_seconds = 2.0 }
+seed = 0
+test_fold = 0
+segment_seconds = 1.0
+overlap = 0.5
+batch_size = 16
+
+[models.cnn2d_stft]
+architecture = "cnn2d"
+representation = "stft"
+representation_params = { n_fft = 512, hop_length = 256 }
+training = { epochs = 3, batch_size = 16, patience = 2 }
+
+[models.cnn1d_gammatone_waveform]
+architecture = "cnn1d_gammatone"
+representation = "waveform"
+training = { epochs = 2, batch_size = 16, patience = 2 }
+
+[[attacks]]
+attack = "fgsm"
+backends = ["native", "art"]
+models = ["cnn2d_stft", "cnn1d_gammatone_waveform"]
+budgets = { stft = [0.005, 0.05], waveform = [0.005, 0.05] }
+
+[[attacks]]
+attack = "bim_b"
+backends = ["native"]
+models = ["cnn2d_stft"]
+params = { steps = 3, rel_stepsize = 0.5 }
+budgets = { stft = [0.005, 0.05] }
+
+[[transfer]]
+source = "cnn2d_stft"
+target = "cnn1d_gammatone_waveform"
+attacks = ["fgsm/native"]
+budget = 0.01
+"""
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("tiny")
+    suite = root / "tiny.toml"
+    suite.write_text(TINY_SUITE)
+    baselines = root / "baselines"
+    assert main(["train", "--suite", str(suite), "--device", "cpu", "--baselines", str(baselines)]) == 0
+    return {"root": root, "suite": suite, "baselines": baselines}
+
+
+@pytest.fixture(scope="module")
+def ran(trained) -> dict[str, Path]:
+    """One full run shared by the tests that only read its output or its cache."""
+    output, cache = trained["root"] / "leaderboards", trained["root"] / "cache"
+    assert main(run_args(trained, output, cache)) == 0
+    return {**trained, "output": output, "cache": cache, "folder": output / "tiny" / "v1" / "synth10"}
+
+
+def run_args(paths: dict[str, Path], output: Path, cache: Path, suite: Path | None = None) -> list[str]:
+    return [
+        "run",
+        "--suite",
+        str(suite or paths["suite"]),
+        "--device",
+        "cpu",
+        "--baselines",
+        str(paths["baselines"]),
+        "--output",
+        str(output),
+        "--cache-dir",
+        str(cache),
+    ]
+
+
+def test_model_cards_record_training(trained):
+    card = json.loads((trained["baselines"] / "cnn2d_stft.json").read_text())
+    assert card["architecture"] == "cnn2d" and card["representation"]["name"] == "stft"
+    assert card["dataset"]["name"] == "synth10" and card["seed"] == 0
+    assert 0 <= card["clean_accuracy"]["test"]["mv"] <= 1
+    assert card["weights_sha256"] == sha256_file(trained["baselines"] / "cnn2d_stft.safetensors")
+
+
+def test_run_writes_valid_entries_and_counts_costs_exactly(ran):
+    folder = ran["folder"]
+    entry = read_entry(folder / "cnn2d_stft.json")
+    assert (folder / "summary.md").is_file() and (folder / "cnn2d_stft_fooling_rate.png").is_file()
+    assert entry.suite.version == 1 and entry.dataset.test_tracks == 10 and entry.dataset.test_segments == 30
+    cells = {(c.attack, c.backend): c for c in entry.attacks}
+    assert set(cells) == {("fgsm", "native"), ("fgsm", "art"), ("bim_b", "native")}
+    for cell in entry.attacks:
+        expected = 3.0 if cell.attack == "bim_b" else 1.0
+        assert [p.gradient_evals_per_example for p in cell.per_budget] == [expected, expected]
+        assert all(p.linf_mean <= p.budget + 1e-6 for p in cell.per_budget)
+        assert all(p.snr_db_mean is not None for p in cell.per_budget)  # STFT inverts with the phase
+    # Native and ART FGSM are the same algorithm: identical fooling rates.
+    native, art = cells["fgsm", "native"].per_budget, cells["fgsm", "art"].per_budget
+    assert [p.fooling_rate for p in native] == [p.fooling_rate for p in art]
+    (transfer,) = entry.transfer
+    assert transfer.target == "cnn1d_gammatone_waveform"
+    assert transfer.clean_reconstruction_snr_db > 90  # original phase: exact inverse (Koerich sec. III)
+    waveform_entry = read_entry(folder / "cnn1d_gammatone_waveform.json")
+    assert waveform_entry.model.domain == "waveform" and not waveform_entry.transfer
+
+
+def test_rerun_reads_every_cell_from_the_cache(ran, tmp_path, monkeypatch, capsys):
+    first = read_entry(ran["folder"] / "cnn2d_stft.json")
+    output = tmp_path / "leaderboards"
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a cached cell was recomputed")
+
+    monkeypatch.setattr(runner_module.SuiteRunner, "run_attack_cell", forbidden)
+    monkeypatch.setattr(runner_module.SuiteRunner, "run_transfer_cell", forbidden)
+    assert main(run_args(ran, output, ran["cache"])) == 0
+    second = read_entry(output / "tiny" / "v1" / "synth10" / "cnn2d_stft.json")
+    assert second.attacks == first.attacks and second.cell_keys == first.cell_keys
+    assert "fgsm/native" in capsys.readouterr().out  # the summary table
+
+
+def test_interrupted_run_resumes_and_writes_no_partial_leaderboard(trained, tmp_path, monkeypatch):
+    output, cache = tmp_path / "leaderboards", tmp_path / "cache"
+    original = runner_module.SuiteRunner.run_attack_cell
+    calls = {"n": 0}
+
+    def interrupt_second(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(runner_module.SuiteRunner, "run_attack_cell", interrupt_second)
+    assert main(run_args(trained, output, cache)) == 130
+    assert not output.exists()
+    assert len(list((cache / "cells").rglob("*.json"))) == 1
+    calls["n"] = -100  # the resumed run recomputes only the unfinished cells
+    assert main(run_args(trained, output, cache)) == 0
+    assert calls["n"] == -100 + 4  # five attack cells, one of them cached
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("arb: error:") and "\n" not in err, err
+    return err
+
+
+def test_unknown_suite_is_a_one_line_error(capsys):
+    assert main(["run", "--suite", "quik"]) == 2
+    assert "did you mean 'quick'" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("stft = [0.005, 0.05]", "stft = [0.005, 5.0]", "exceeds the input bounds"),
+        ("stft = [0.005, 0.05]", "stft = [0.05, 0.005]", "sorted ascending"),
+        ('attack = "fgsm"', 'attack = "fgsn"', "did you mean 'fgsm/native'"),
+        ("steps = 3,", "stepz = 3,", "stepz"),
+        ('architecture = "cnn2d"', 'architecture = "cnn3d"', "unknown model 'cnn3d'"),
+    ],
+)
+def test_bad_suite_fails_before_anything_is_written(trained, tmp_path, capsys, old, new, message):
+    suite = tmp_path / "bad.toml"
+    suite.write_text(TINY_SUITE.replace(old, new, 1))
+    output = tmp_path / "leaderboards"
+    assert main(run_args(trained, output, tmp_path / "cache", suite)) == 2
+    assert message in _one_line_error(capsys)
+    assert not output.exists()
+
+
+def _copy_baselines(trained, tmp_path) -> Path:
+    return Path(shutil.copytree(trained["baselines"], tmp_path / "baselines"))
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "nan", "card", "shape"])
+def test_bad_checkpoint_is_a_one_line_error(trained, tmp_path, capsys, damage):
+    baselines = _copy_baselines(trained, tmp_path)
+    weights, card_file = baselines / "cnn2d_stft.safetensors", baselines / "cnn2d_stft.json"
+    if damage == "missing":
+        weights.unlink()
+        expected = "is missing; run `arb train --suite tiny`"
+    elif damage == "corrupt":
+        weights.write_bytes(weights.read_bytes()[:-7] + b"garbage")
+        expected = "does not match the sha256"
+    elif damage == "card":
+        card_file.write_text("{not json")
+        expected = "is not valid JSON"
+    else:
+        state = load_file(str(weights))
+        name = next(k for k, v in state.items() if v.is_floating_point() and v.dim() > 1)
+        if damage == "nan":
+            state[name][0] = float("nan")
+            expected = "non-finite values"
+        else:
+            state[name] = state[name][:1]
+            expected = "does not fit 'cnn2d'"
+        save_file(state, str(weights))
+        card = json.loads(card_file.read_text())
+        card["weights_sha256"] = sha256_file(weights)
+        card_file.write_text(json.dumps(card))
+    output = tmp_path / "leaderboards"
+    args = run_args({**trained, "baselines": baselines}, output, tmp_path / "cache")
+    assert main(args) == 2
+    assert expected in _one_line_error(capsys)
+    assert not output.exists()
+
+
+def test_results_file_failing_the_schema_is_a_one_line_error(ran, tmp_path, capsys):
+    path = Path(shutil.copy(ran["folder"] / "cnn2d_stft.json", tmp_path / "entry.json"))
+    assert main(["summary", str(path)]) == 0
+    capsys.readouterr()
+    data = json.loads(path.read_text())
+    data["attacks"][0]["fr_auc"] = "0.9"  # a number stored as a string
+    path.write_text(json.dumps(data))
+    assert main(["summary", str(path)]) == 2
+    assert "fails the schema at attacks.0.fr_auc" in _one_line_error(capsys)
+    data["schema_version"] = 99
+    path.write_text(json.dumps(data))
+    assert main(["summary", str(path)]) == 2
+    assert "schema_version 99" in _one_line_error(capsys)
