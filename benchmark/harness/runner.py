@@ -51,15 +51,20 @@ class TestSet:
     track_labels: torch.Tensor
 
     @classmethod
-    def from_prepared(cls, prepared: PreparedData, test_fold: int) -> TestSet:
+    def from_prepared(cls, prepared: PreparedData, test_fold: int, tracks_per_class: int | None) -> TestSet:
         segments = prepared.segments
-        mask = segments.folds == test_fold
-        if not bool(mask.any()):
+        in_fold = segments.folds == test_fold
+        if not bool(in_fold.any()):
             raise BenchmarkError(
                 f"test fold {test_fold} is empty; dataset {prepared.dataset.name!r} has folds "
                 f"0..{prepared.dataset.num_folds - 1}"
             )
-        tracks = segments.track_index[mask].unique()
+        tracks = segments.track_index[in_fold].unique()
+        if tracks_per_class is not None:
+            labels = segments.track_labels[tracks]
+            rank = torch.stack([(labels[:i] == labels[i]).sum() for i in range(len(tracks))])
+            tracks = tracks[rank < tracks_per_class]
+        mask = torch.isin(segments.track_index, tracks)
         remap = torch.full((len(segments.track_labels),), -1, dtype=torch.long)
         remap[tracks] = torch.arange(len(tracks))
         return cls(
@@ -133,7 +138,7 @@ class SuiteRunner:
         self.prepared = prepare_data(
             suite.dataset, suite.dataset_params, segment_seconds=suite.segment_seconds, overlap=suite.overlap
         )
-        self.test = TestSet.from_prepared(self.prepared, suite.test_fold)
+        self.test = TestSet.from_prepared(self.prepared, suite.test_fold, suite.test_tracks_per_class)
         self.models = {entry: self._load(entry) for entry in suite.models}
         self.attack_cells = [
             (spec, entry, backend)
@@ -195,6 +200,7 @@ class SuiteRunner:
             "harness_version": benchmark.__version__,
             "dataset": self.prepared.identity,
             "test_fold": self.suite.test_fold,
+            "test_tracks_per_class": self.suite.test_tracks_per_class,
             "segment_seconds": self.suite.segment_seconds,
             "overlap": self.suite.overlap,
             "seed": self.suite.seed,

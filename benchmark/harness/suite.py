@@ -47,6 +47,9 @@ class Suite(Strict):
     dataset_params: dict[str, int | float | str] = {}
     seed: int = 0
     test_fold: int = Field(0, ge=0)
+    #: evaluate only the first N tracks of each class in the test fold (all when unset): keeps
+    #: small suites fast while every kept track still contributes all its segments (MV / SR)
+    test_tracks_per_class: int | None = Field(None, ge=1)
     segment_seconds: float = Field(gt=0)
     overlap: float = Field(ge=0, lt=1)
     batch_size: int = Field(128, ge=1)

@@ -142,10 +142,23 @@ def plot_fooling_curves(entry: LeaderboardEntry, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(6, 4), dpi=110)
+    figure, axis = plt.subplots(figsize=(6.5, 4.2), dpi=110)
+    # Colour per attack, marker and dash per backend: agreeing backends overlap but stay visible.
+    colours = {name: f"C{i}" for i, name in enumerate(dict.fromkeys(c.attack for c in entry.attacks))}
+    styles = {"native": ("o", "-", 9), "art": ("s", "--", 6), "foolbox": ("^", ":", 4)}
     for cell in entry.attacks:
         points = [(p.budget, p.fooling_rate) for p in cell.per_budget if p.fooling_rate is not None]
-        axis.plot(*zip(*points, strict=True), marker="o", label=_label(cell))
+        marker, dash, size = styles.get(cell.backend, ("x", "-.", 5))
+        axis.plot(
+            *zip(*points, strict=True),
+            marker=marker,
+            linestyle=dash,
+            markersize=size,
+            color=colours[cell.attack],
+            label=_label(cell),
+        )
+    if all(p.budget > 0 for c in entry.attacks for p in c.per_budget):
+        axis.set_xscale("log")
     units = "waveform amplitude" if entry.model.domain == "waveform" else "normalized representation units"
     axis.set_xlabel(f"budget (Linf, {units})")
     axis.set_ylabel("fooling rate")
