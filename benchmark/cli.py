@@ -47,11 +47,12 @@ def _suite_and_data(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from benchmark.harness.environment import resolve_device
+    from benchmark.harness.environment import make_deterministic, resolve_device
     from benchmark.models.reference import build_reference, save_reference
     from benchmark.training import train_reference
 
     device = resolve_device(args.device)
+    make_deterministic()
     suite, prepared = _suite_and_data(args)
     entries = args.entry or list(suite.models)
     for entry in entries:
@@ -79,13 +80,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from benchmark.harness.cache import CellCache
-    from benchmark.harness.environment import resolve_device
+    from benchmark.harness.environment import make_deterministic, resolve_device
     from benchmark.harness.runner import SuiteRunner
     from benchmark.harness.suite import load_suite
     from benchmark.jsonio import atomic_write_bytes
     from benchmark.leaderboard.render import markdown, plot_fooling_curves, rich_tables
 
     started = time.perf_counter()
+    make_deterministic()
     suite = load_suite(args.suite)
     runner = SuiteRunner(
         suite,

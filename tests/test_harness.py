@@ -237,3 +237,22 @@ def test_results_file_failing_the_schema_is_a_one_line_error(ran, tmp_path, caps
     path.write_text(json.dumps(data))
     assert main(["summary", str(path)]) == 2
     assert "schema_version 99" in _one_line_error(capsys)
+
+
+def test_test_tracks_per_class_keeps_whole_tracks_of_every_class():
+    from benchmark.data.protocol import prepare_data
+    from benchmark.harness.runner import TestSet
+
+    prepared = prepare_data(
+        "synth10", {"tracks_per_class": 5, "track_seconds": 2.0}, segment_seconds=1.0, overlap=0.5
+    )
+    full = TestSet.from_prepared(prepared, 0, None)
+    subset = TestSet.from_prepared(prepared, 0, 1)
+    assert len(full.track_labels) == 10 and len(subset.track_labels) == 10  # 5 tracks/class -> 1 in fold 0
+    two_folds = prepare_data(
+        "synth10", {"tracks_per_class": 10, "track_seconds": 2.0}, segment_seconds=1.0, overlap=0.5
+    )
+    subset = TestSet.from_prepared(two_folds, 1, 1)
+    assert sorted(subset.track_labels.tolist()) == list(range(10))
+    assert len(subset.labels) == 3 * 10  # every segment of each kept track
+    assert (subset.labels == subset.track_labels[subset.track_index]).all()

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from benchmark.jsonio import atomic_write_json
 from benchmark.progress import CONSOLE
 
@@ -23,16 +25,18 @@ class CellCache:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str, schema: type[BaseModel]) -> dict[str, Any] | None:
+        """The cached cell if present and valid under ``schema`` (else ``None``: recompute)."""
         path = self._path(key)
         if not self.enabled or not path.is_file():
             return None
         try:
             data = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            CONSOLE.print(f"[yellow]cache entry {path} is corrupt; recomputing the cell[/]")
+            schema.model_validate(data)
+        except (json.JSONDecodeError, UnicodeDecodeError, ValidationError):
+            CONSOLE.print(f"[yellow]cache entry {path} is corrupt or from an older schema; recomputing[/]")
             return None
-        return data if isinstance(data, dict) and data.get("key") == key else None
+        return data if data.get("key") == key else None
 
     def put(self, key: str, result: dict[str, Any]) -> None:
         if self.enabled:

@@ -13,6 +13,11 @@ from benchmark.errors import BenchmarkError
 from benchmark.paths import project_root
 
 
+def make_deterministic() -> None:
+    """Deterministic kernels wherever torch has them (DESIGN.md, Running); warn where it has none."""
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks CUDA when available; asking for CUDA without it is an error, not a fallback."""
     if name == "auto":

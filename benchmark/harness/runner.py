@@ -9,12 +9,15 @@ once; leaderboard files are written (atomically, validated) only when every cell
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
+from pydantic import BaseModel
 
 import benchmark
 from benchmark.attacks.base import Attack, check_budgets
@@ -25,7 +28,7 @@ from benchmark.harness.environment import environment, git_state
 from benchmark.harness.suite import AttackSpec, Suite, TransferSpec
 from benchmark.jsonio import sha256_file, sha256_of
 from benchmark.leaderboard.io import entry_path, validate_entry, write_entry
-from benchmark.leaderboard.schema import SCHEMA_VERSION, LeaderboardEntry
+from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, LeaderboardEntry, TransferResult
 from benchmark.metrics import (
     accuracies,
     cost_to_reach,
@@ -76,6 +79,18 @@ class TestSet:
 
     def accuracy(self, logits: torch.Tensor) -> dict[str, float]:
         return accuracies(logits, self.labels, self.track_index, self.track_labels)
+
+
+@dataclass
+class Job:
+    """One cell to run: which entry's file it belongs to, its key, and how to compute it."""
+
+    kind: str
+    owner: str
+    key: str
+    label: str
+    schema: type[BaseModel]
+    compute: Callable[[str], dict[str, Any]]
 
 
 @dataclass
@@ -362,6 +377,7 @@ class SuiteRunner:
             "key": key,
             "attack": attack_name,
             "backend": backend,
+            "params": attack.hyperparameters(),
             "source": spec.source,
             "target": spec.target,
             "budget": spec.budget,
@@ -376,61 +392,66 @@ class SuiteRunner:
             "wall_time_s": round(time.perf_counter() - started, 3),
         }
 
-    def _cached_or_run(self, key: str, label: str, compute) -> tuple[dict[str, Any], bool]:
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached, True
-        result = compute()
-        self.cache.put(key, result)
-        return result, False
-
-    def run(self) -> list[tuple[Path, LeaderboardEntry]]:
-        """Run (or read from the cache) every cell, then write one file per entry."""
-        self.prepare()
-        jobs: list[tuple[str, str, str, Any]] = []
+    def jobs(self) -> list[Job]:
+        """Every cell of the suite, attack cells first, each with its key."""
+        jobs = []
         for spec, entry, backend in self.attack_cells:
-            key = self.attack_key(spec, entry, backend)
-            label = f"{entry} {spec.attack}/{backend}"
             jobs.append(
-                (
+                Job(
                     "attack",
                     entry,
-                    key,
-                    (label, lambda s=spec, e=entry, b=backend, k=key: self.run_attack_cell(s, e, b, k)),
+                    self.attack_key(spec, entry, backend),
+                    f"{entry} {spec.attack}/{backend}",
+                    AttackCell,
+                    partial(self.run_attack_cell, spec, entry, backend),
                 )
             )
         for spec in self.suite.transfer:
             for name in spec.attacks:
-                key = self.transfer_key(spec, name)
-                label = f"transfer {spec.source}->{spec.target} {name}"
                 jobs.append(
-                    (
+                    Job(
                         "transfer",
                         spec.source,
-                        key,
-                        (label, lambda s=spec, n=name, k=key: self.run_transfer_cell(s, n, k)),
+                        self.transfer_key(spec, name),
+                        f"transfer {spec.source}->{spec.target} {name}",
+                        TransferResult,
+                        partial(self.run_transfer_cell, spec, name),
                     )
                 )
+        return jobs
+
+    def run(self) -> list[tuple[Path, LeaderboardEntry]]:
+        """Run (or read from the cache) every cell, then write one file per entry."""
+        self.prepare()
+        jobs = self.jobs()
         results: dict[str, dict[str, Any]] = {}
         reused = 0
         with progress_bar(f"suite {self.suite.name}", total=len(jobs)) as advance:
-            for _, _, key, (label, compute) in jobs:
-                results[key], hit = self._cached_or_run(key, label, compute)
-                reused += hit
-                advance(1, label + (" (cached)" if hit else ""))
+            for job in jobs:
+                cached = self.cache.get(job.key, job.schema)
+                if cached is None:
+                    cached = job.compute(job.key)
+                    self.cache.put(job.key, cached)
+                else:
+                    reused += 1
+                results[job.key] = cached
+                advance(1, job.label)
         if reused:
             CONSOLE.print(f"{reused} of {len(jobs)} cells read from the cache")
         return self._write_entries(jobs, results)
 
-    def _write_entries(self, jobs, results) -> list[tuple[Path, LeaderboardEntry]]:
+    def _write_entries(
+        self, jobs: list[Job], results: dict[str, dict[str, Any]]
+    ) -> list[tuple[Path, LeaderboardEntry]]:
         commit, dirty = git_state()
         resolved = self.suite.resolved()
         identity = self.prepared.identity
         written = []
         for entry, model in self.models.items():
-            keys = [key for kind, owner, key, _ in jobs if owner == entry]
-            attacks = [results[key] for kind, owner, key, _ in jobs if owner == entry and kind == "attack"]
-            transfer = [results[key] for kind, owner, key, _ in jobs if owner == entry and kind == "transfer"]
+            owned = [job for job in jobs if job.owner == entry]
+            keys = [job.key for job in owned]
+            attacks = [results[job.key] for job in owned if job.kind == "attack"]
+            transfer = [results[job.key] for job in owned if job.kind == "transfer"]
             document = {
                 "schema_version": SCHEMA_VERSION,
                 "harness_version": benchmark.__version__,

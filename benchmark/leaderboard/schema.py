@@ -81,6 +81,7 @@ class TransferResult(Record):
     key: str
     attack: str
     backend: str
+    params: dict[str, Any] = Field(description="the attack's keyword-only hyperparameters")
     source: str = Field(description="entry attacked on its representation")
     target: str = Field(description="waveform entry that classifies the reconstructed audio")
     budget: float = Field(gt=0)

@@ -55,6 +55,20 @@ def _pick_config(configs: dict[str, _C], config: str, model: str) -> _C:
 # --- 2D CNN ------------------------------------------------------------------------------
 
 
+def dense_head(
+    in_features: int, dense: int, num_classes: int, activation: nn.Module, dropout: float
+) -> list[tuple[str, nn.Module]]:
+    """Flatten -> Dense -> activation -> Dropout -> output logits: the head of Tables I and II
+    (Koerich et al. 2020: "a dropout of 0.4 is used after the FC layer")."""
+    return [
+        ("flatten", nn.Flatten()),
+        ("fc", nn.Linear(in_features, dense)),
+        ("fc_act", activation),
+        ("dropout", nn.Dropout(dropout)),
+        ("output", nn.Linear(dense, num_classes)),
+    ]
+
+
 @dataclass(frozen=True)
 class Cnn2dConfig:
     """Channel counts of the four 3x3 convolutions, the two max-pools and the dense width."""
@@ -106,13 +120,7 @@ class Cnn2d(nn.Sequential):
             if i in (2, 4):
                 kernel, stride = cfg.pools[i // 2 - 1]
                 layers.append((f"pool{i // 2}", nn.MaxPool2d(kernel, stride)))
-        layers += [
-            ("flatten", nn.Flatten()),
-            ("fc", nn.Linear(cfg.channels[-1] * out_h * out_w, cfg.dense)),
-            ("fc_relu", nn.ReLU()),
-            ("dropout", nn.Dropout(cfg.dropout)),
-            ("output", nn.Linear(cfg.dense, num_classes)),
-        ]
+        layers += dense_head(cfg.channels[-1] * out_h * out_w, cfg.dense, num_classes, nn.ReLU(), cfg.dropout)
         super().__init__(OrderedDict(layers))
 
 
@@ -324,14 +332,8 @@ class Cnn1dGammatone(nn.Sequential):
             if i == 1:
                 layers.append(("avgpool2", nn.AvgPool1d(cfg.avg_pools[1])))
             in_ch = out_ch
-        layers += [
-            ("maxpool", nn.MaxPool1d(cfg.max_pool)),
-            ("flatten", nn.Flatten()),
-            ("fc", nn.Linear(in_ch * out_len, cfg.dense)),
-            ("fc_act", nn.LeakyReLU()),
-            ("dropout", nn.Dropout(cfg.dropout)),
-            ("output", nn.Linear(cfg.dense, num_classes)),
-        ]
+        layers.append(("maxpool", nn.MaxPool1d(cfg.max_pool)))
+        layers += dense_head(in_ch * out_len, cfg.dense, num_classes, nn.LeakyReLU(), cfg.dropout)
         super().__init__(OrderedDict(layers))
 
 
