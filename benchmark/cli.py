@@ -1,4 +1,4 @@
-"""The ``arb`` command line: list, train, run, summary, schema."""
+"""The ``arb`` command line: list, train, run, summary, schema, validate, submit, leaderboard, compare."""
 
 from __future__ import annotations
 
@@ -132,6 +132,83 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _limits(args: argparse.Namespace):
+    from benchmark.submission.sandbox import Limits
+
+    if args.time_limit <= 0 or args.memory_limit <= 0:
+        raise BenchmarkError("--time-limit and --memory-limit must be positive")
+    return Limits(seconds=args.time_limit, memory_bytes=int(args.memory_limit * 2**30))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from benchmark.submission.commands import validate
+
+    manifest, report = validate(args.path, limits=_limits(args), device=args.device)
+    shape = "x".join(str(n) for n in report["input_shape"])
+    print(
+        f"{args.path}: valid. {manifest.entry_point} builds {report['architecture']} "
+        f"({report['parameters']:,} parameters); weights {manifest.weights} load; "
+        f"{manifest.input.representation_name} input {shape} -> logits {tuple(report['output_shape'])}, "
+        f"finite; the input gradient is finite and non-zero ({report['seconds']:.1f} s in the worker)"
+    )
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from benchmark.leaderboard.render import rich_tables
+    from benchmark.submission.commands import submit
+
+    path, entry = submit(
+        args.path, args.suite, output=args.output, force=args.force, limits=_limits(args), device=args.device
+    )
+    for table in rich_tables([entry]):
+        _stdout().print(table)
+    score = entry.score
+    if score is not None:
+        _stdout().print(
+            f"score: robust accuracy {100 * score.robust_accuracy.segment:.1f} % under {score.attack} "
+            f"at budget {score.budget:g}; flags: {', '.join(f.code for f in entry.flags) or 'none'}"
+        )
+    _stdout().print(f"wrote {path}")
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from benchmark.harness.suite import load_suite
+    from benchmark.jsonio import atomic_write_bytes
+    from benchmark.leaderboard.ranking import html_board, load_entries, markdown_board, rich_boards
+
+    suite = load_suite(args.suite)
+    version = args.version or suite.version
+    entries = load_entries(args.root, suite.name, version)
+    if args.format == "terminal":
+        for table in rich_boards(entries):
+            _stdout().print(table)
+        return 0
+    folder = args.root / suite.name / f"v{version}"
+    path, text = (
+        (folder / "leaderboard.md", markdown_board(entries))
+        if args.format == "markdown"
+        else (folder / "index.html", html_board(entries))
+    )
+    atomic_write_bytes(path, text.encode())
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from benchmark.leaderboard.compare import compare_paths, drift_table
+
+    comparison = compare_paths(args.old, args.new)
+    console = _stdout()
+    if comparison.drifts:
+        console.print(drift_table(comparison))
+    verdict = f"{len(comparison.drifts)} beyond tolerance" if comparison.drifts else "all within tolerance"
+    entries = f"{comparison.entries} {'entry' if comparison.entries == 1 else 'entries'}"
+    console.print(f"compared {comparison.compared} metrics of {entries}: {verdict}")
+    return 1 if comparison.drifts else 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from benchmark.leaderboard.schema import LeaderboardEntry
 
@@ -191,6 +268,58 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the JSON Schema of results files")
     schema.set_defaults(func=cmd_schema)
+
+    def sandboxed(sub: argparse.ArgumentParser, seconds: float) -> None:
+        sub.add_argument("path", type=Path, help="submission folder (holds submission.toml)")
+        sub.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default: auto)")
+        sub.add_argument(
+            "--time-limit",
+            type=float,
+            default=seconds,
+            help=f"seconds the submitted code may run (default: {seconds:g})",
+        )
+        sub.add_argument(
+            "--memory-limit",
+            type=float,
+            default=8.0,
+            help="GiB of memory the submitted code may use (default 8)",
+        )
+
+    validate = commands.add_parser("validate", help="check a submission before any attack runs")
+    sandboxed(validate, 120)
+    validate.set_defaults(func=cmd_validate)
+
+    submit = commands.add_parser(
+        "submit", help="validate, evaluate and publish a submission's leaderboard entry"
+    )
+    sandboxed(submit, 3600)
+    submit.add_argument("--suite", default="quick", help="suite name or suite TOML path (default: quick)")
+    submit.add_argument(
+        "--output", type=Path, default=root / "leaderboards", help="leaderboard root (default: leaderboards/)"
+    )
+    submit.add_argument("--force", action="store_true", help="replace an existing entry of the same name")
+    submit.set_defaults(func=cmd_submit)
+
+    board = commands.add_parser("leaderboard", help="print or write a suite's ranked leaderboard")
+    board.add_argument("suite", help="suite name or path to a suite TOML")
+    board.add_argument(
+        "--format",
+        choices=["terminal", "markdown", "html"],
+        default="terminal",
+        help="terminal table, or write leaderboard.md / index.html beside the entries (default: terminal)",
+    )
+    board.add_argument(
+        "--root", type=Path, default=root / "leaderboards", help="leaderboard root (default: leaderboards/)"
+    )
+    board.add_argument("--version", type=int, help="suite version (default: the suite's current one)")
+    board.set_defaults(func=cmd_leaderboard)
+
+    compare = commands.add_parser(
+        "compare", help="compare two results files or folders within the suite's tolerances (exit 1 on drift)"
+    )
+    compare.add_argument("old", type=Path, help="reference file or folder (its suite's tolerances apply)")
+    compare.add_argument("new", type=Path, help="file or folder to check against it")
+    compare.set_defaults(func=cmd_compare)
     return parser
 
 

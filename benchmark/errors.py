@@ -26,3 +26,7 @@ class CheckpointError(BenchmarkError):
 
 class SchemaError(BenchmarkError):
     """A results or leaderboard file does not validate against the schema."""
+
+
+class SubmissionError(BenchmarkError):
+    """A submission's manifest, code or weights fail a check; the message names the field or file."""

@@ -76,8 +76,10 @@ class Registry(Generic[T]):
         return iter(self.names())
 
     def describe(self, name: str) -> str:
-        """First docstring line of an entry (imports lazy entries)."""
+        """An entry's own ``summary()`` if it has one, else its first docstring line."""
         obj: Any = self.get(name)
+        if callable(getattr(obj, "summary", None)):
+            return obj.summary()
         doc = (getattr(obj, "__doc__", None) or "").strip().splitlines()
         return doc[0] if doc else ""
 

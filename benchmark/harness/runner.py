@@ -29,6 +29,7 @@ from benchmark.harness.suite import AttackSpec, Suite, TransferSpec
 from benchmark.jsonio import sha256_file, sha256_of
 from benchmark.leaderboard.io import entry_path, validate_entry, write_entry
 from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, LeaderboardEntry, TransferResult
+from benchmark.leaderboard.scoring import masking_flags, primary_score
 from benchmark.metrics import (
     accuracies,
     cost_to_reach,
@@ -38,9 +39,10 @@ from benchmark.metrics import (
     perturbation_norms,
     snr_db,
 )
-from benchmark.models.reference import ReferenceModel, load_reference
+from benchmark.models.reference import load_reference
 from benchmark.progress import CONSOLE, progress_bar
 from benchmark.registry import ATTACKS
+from benchmark.representations.base import Representation
 from benchmark.training import compute_features
 
 
@@ -95,16 +97,20 @@ class Job:
 
 @dataclass
 class LoadedModel:
+    """A classifier ready to attack: a reference model from baselines/ or a submitted model."""
+
     entry: str
-    reference: ReferenceModel
-    card: dict[str, Any]
-    checkpoint_sha256: str
+    representation: Representation
+    network: torch.nn.Module
+    identity: dict[str, Any]  # what identifies the model in its cell keys: spec and weights' sha256
+    info: dict[str, Any]  # architecture, config, parameters, checkpoint_sha256 (schema ModelInfo)
     features: torch.Tensor  # test-set model inputs, on the device
     clean_logits: torch.Tensor  # on the CPU
+    submission: dict[str, Any] | None = None  # schema SubmissionInfo, for submitted models
 
     @property
     def domain(self) -> str:
-        return "waveform" if self.reference.spec.representation == "waveform" else "representation"
+        return "waveform" if self.representation.name == "waveform" else "representation"
 
 
 def _batches(count: int, size: int) -> list[slice]:
@@ -154,21 +160,22 @@ class SuiteRunner:
             suite.dataset, suite.dataset_params, segment_seconds=suite.segment_seconds, overlap=suite.overlap
         )
         self.test = TestSet.from_prepared(self.prepared, suite.test_fold, suite.test_tracks_per_class)
-        self.models = {entry: self._load(entry) for entry in suite.models}
+        self.models = self.load_models()
         self.attack_cells = [
             (spec, entry, backend)
             for spec in suite.attacks
-            for entry in spec.models
+            for entry in self.attacked_by(spec)
             for backend in spec.backends
         ]
+        self.transfers = [t for t in suite.transfer if {t.source, t.target} <= self.models.keys()]
         for spec, entry, backend in self.attack_cells:
-            bounds = self.models[entry].reference.representation.bounds
-            budgets = spec.budgets[self.suite.models[entry].representation]
+            bounds = self.models[entry].representation.bounds
+            budgets = self._budgets(spec, entry)
             build_attack(spec.attack, backend, spec.params, spec.targeted)
             check_budgets(spec.attack, backend, budgets, bounds, ATTACKS.get(f"{spec.attack}/{backend}").norm)
-        for transfer in suite.transfer:
+        for transfer in self.transfers:
             source, target = self.models[transfer.source], self.models[transfer.target]
-            if not source.reference.representation.invertible:
+            if not source.representation.invertible:
                 raise BenchmarkError(
                     f"transfer source {transfer.source!r} has a representation without an inverse"
                 )
@@ -177,9 +184,37 @@ class SuiteRunner:
             for name in transfer.attacks:
                 attack, backend = name.split("/", 1)
                 build_attack(attack, backend, {}, False)
-                check_budgets(
-                    attack, backend, [transfer.budget], source.reference.representation.bounds, "linf"
-                )
+                check_budgets(attack, backend, [transfer.budget], source.representation.bounds, "linf")
+
+    def load_models(self) -> dict[str, LoadedModel]:
+        """The models to evaluate, by entry name: the suite's reference models."""
+        return {entry: self._load(entry) for entry in self.suite.models}
+
+    def attacked_by(self, spec: AttackSpec) -> list[str]:
+        """The entries an attack spec runs on."""
+        return spec.models
+
+    def _budgets(self, spec: AttackSpec, entry: str) -> list[float]:
+        return spec.budgets[self.models[entry].representation.name]
+
+    def ready(
+        self,
+        entry: str,
+        representation: Representation,
+        network: torch.nn.Module,
+        *,
+        identity: dict[str, Any],
+        info: dict[str, Any],
+        submission: dict[str, Any] | None = None,
+    ) -> LoadedModel:
+        """Move a model to the device and compute its test-set inputs and clean logits."""
+        representation.to(self.device)
+        network.to(self.device)
+        features = compute_features(
+            representation, self.test.waveforms, batch_size=self.suite.batch_size, device=self.device
+        )
+        clean_logits = _logits(network, features, self.suite.batch_size)
+        return LoadedModel(entry, representation, network, identity, info, features, clean_logits, submission)
 
     def _load(self, entry: str) -> LoadedModel:
         spec = self.suite.models[entry]
@@ -197,16 +232,19 @@ class SuiteRunner:
                 f"checkpoint {entry!r} was trained on different data than this suite's "
                 f"{self.suite.dataset!r}; run `arb train --suite {self.suite.name}`"
             )
-        reference.to(self.device)
-        features = compute_features(
+        checkpoint_sha256 = sha256_file(self.baselines / card["weights_file"])
+        return self.ready(
+            entry,
             reference.representation,
-            self.test.waveforms,
-            batch_size=self.suite.batch_size,
-            device=self.device,
+            reference.network,
+            identity={"spec": spec.model_dump(mode="json"), "checkpoint_sha256": checkpoint_sha256},
+            info={
+                "architecture": spec.architecture,
+                "config": spec.config,
+                "parameters": reference.parameter_count(),
+                "checkpoint_sha256": checkpoint_sha256,
+            },
         )
-        clean_logits = _logits(reference.network, features, self.suite.batch_size)
-        checkpoint = self.baselines / card["weights_file"]
-        return LoadedModel(entry, reference, card, sha256_file(checkpoint), features, clean_logits)
 
     # -- cell keys -------------------------------------------------------------------------
     def _common_key(self, entry: str) -> dict[str, Any]:
@@ -221,12 +259,11 @@ class SuiteRunner:
             "seed": self.suite.seed,
             "batch_size": self.suite.batch_size,
             "model": entry,
-            "spec": self.suite.models[entry].model_dump(mode="json"),
-            "checkpoint_sha256": model.checkpoint_sha256,
+            **model.identity,
         }
 
     def attack_key(self, spec: AttackSpec, entry: str, backend: str) -> str:
-        budgets = spec.budgets[self.suite.models[entry].representation]
+        budgets = self._budgets(spec, entry)
         return sha256_of(
             {
                 "kind": "attack",
@@ -261,8 +298,8 @@ class SuiteRunner:
 
     def run_attack_cell(self, spec: AttackSpec, entry: str, backend: str, key: str) -> dict[str, Any]:
         model = self.models[entry]
-        representation = model.reference.representation
-        budgets = spec.budgets[self.suite.models[entry].representation]
+        representation = model.representation
+        budgets = self._budgets(spec, entry)
         attack = build_attack(spec.attack, backend, spec.params, spec.targeted)
         targets, targets_seed = self._targets(key) if spec.targeted else (None, None)
         torch.manual_seed(self.suite.seed)
@@ -277,7 +314,7 @@ class SuiteRunner:
             labels = self.test.labels[part].to(self.device)
             batch_targets = targets[part].to(self.device) if targets is not None else None
             result = attack(
-                model.reference.network,
+                model.network,
                 inputs,
                 labels,
                 budgets=budgets,
@@ -346,10 +383,10 @@ class SuiteRunner:
         """Koerich et al. 2020 sec. III-IV: 2D attack, reconstruction with the original phase,
         1D classification. Reconstructed audio is clipped to [-1, 1] as a sound file would be."""
         source, target = self.models[spec.source], self.models[spec.target]
-        representation = source.reference.representation
+        representation = source.representation
         attack_name, backend = name.split("/", 1)
         attack = build_attack(attack_name, backend, {}, False)
-        classifier = target.reference.classifier()
+        classifier = torch.nn.Sequential(target.representation, target.network)
         torch.manual_seed(self.suite.seed)
         started = time.perf_counter()
         logits: dict[str, list[torch.Tensor]] = {"source": [], "clean": [], "adversarial": []}
@@ -358,7 +395,7 @@ class SuiteRunner:
             inputs = source.features[part]
             labels = self.test.labels[part].to(self.device)
             output = attack(
-                source.reference.network, inputs, labels, budgets=[spec.budget], bounds=representation.bounds
+                source.network, inputs, labels, budgets=[spec.budget], bounds=representation.bounds
             ).outputs[0]
             waveforms = self.test.waveforms[part].to(self.device)
             clean_audio = representation.inverse(inputs, waveforms).clamp(-1, 1)
@@ -406,7 +443,7 @@ class SuiteRunner:
                     partial(self.run_attack_cell, spec, entry, backend),
                 )
             )
-        for spec in self.suite.transfer:
+        for spec in self.transfers:
             for name in spec.attacks:
                 jobs.append(
                     Job(
@@ -452,6 +489,9 @@ class SuiteRunner:
             keys = [job.key for job in owned]
             attacks = [results[job.key] for job in owned if job.kind == "attack"]
             transfer = [results[job.key] for job in owned if job.kind == "transfer"]
+            cells = [AttackCell.model_validate(cell) for cell in attacks]
+            name = model.representation.name
+            score = primary_score(cells, representation=name, reference_budgets=self.suite.reference_budgets)
             document = {
                 "schema_version": SCHEMA_VERSION,
                 "harness_version": benchmark.__version__,
@@ -485,16 +525,16 @@ class SuiteRunner:
                 "wall_time_s": round(sum(r["wall_time_s"] for r in attacks + transfer), 3),
                 "model": {
                     "entry": entry,
-                    "architecture": model.reference.spec.architecture,
-                    "config": model.reference.spec.config,
-                    "representation": model.reference.representation.config(),
+                    **model.info,
+                    "representation": model.representation.config(),
                     "domain": model.domain,
-                    "parameters": model.reference.parameter_count(),
-                    "checkpoint_sha256": model.checkpoint_sha256,
                     "clean": self.test.accuracy(model.clean_logits),
                 },
                 "attacks": attacks,
                 "transfer": transfer,
+                "score": score.model_dump(mode="json") if score else None,
+                "flags": [flag.model_dump(mode="json") for flag in masking_flags(cells, representation=name)],
+                "submission": model.submission,
             }
             path = entry_path(self.output_root, self.suite.name, self.suite.version, identity["name"], entry)
             written.append((path, validate_entry(document, path)))

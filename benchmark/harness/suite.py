@@ -39,6 +39,30 @@ class TransferSpec(Strict):
     budget: float = Field(gt=0)
 
 
+class Tolerance(Strict):
+    """``|old - new| <= abs + rel * |old|`` passes (the rule of ``numpy.isclose``)."""
+
+    abs: float = Field(0.0, ge=0)
+    rel: float = Field(0.0, ge=0)
+
+
+class Tolerances(Strict):
+    """How far each metric may drift between two runs of the suite before ``arb compare`` fails.
+
+    Deterministic CPU runs reproduce every number exactly; the slack absorbs other devices and
+    library versions. Counts (examples, correct examples, gradient and forward evaluations) are
+    exact by default: a changed count means the protocol changed, not the arithmetic.
+    """
+
+    accuracy: Tolerance = Tolerance(abs=0.02)
+    fooling_rate: Tolerance = Tolerance(abs=0.02)
+    fr_auc: Tolerance = Tolerance(abs=0.02)
+    snr_db: Tolerance = Tolerance(abs=0.5)
+    perturbation: Tolerance = Tolerance(rel=0.02)
+    gradient_cost: Tolerance = Tolerance()
+    counts: Tolerance = Tolerance()
+
+
 class Suite(Strict):
     name: str
     version: int = Field(ge=1)
@@ -56,6 +80,10 @@ class Suite(Strict):
     models: dict[str, ModelSpec]
     attacks: list[AttackSpec] = []
     transfer: list[TransferSpec] = []
+    #: budget of the primary leaderboard score per representation (worst-case robust accuracy over
+    #: the attacks at that budget); a representation not listed uses each schedule's largest budget
+    reference_budgets: dict[str, float] = {}
+    tolerances: Tolerances = Tolerances()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Suite:
@@ -73,6 +101,15 @@ class Suite(Strict):
                     raise ValueError(
                         f"attack {attack.attack!r} has no budgets for representation {representation!r}"
                     )
+        for representation, budget in self.reference_budgets.items():
+            schedules = [a.budgets[representation] for a in self.attacks if representation in a.budgets]
+            if not schedules:
+                raise ValueError(f"reference_budgets names {representation!r}; no attack has budgets for it")
+            if any(budget not in schedule for schedule in schedules):
+                raise ValueError(
+                    f"reference budget {budget} for {representation!r} must be in every "
+                    f"{representation!r} budget schedule"
+                )
         for transfer in self.transfer:
             for model in (transfer.source, transfer.target):
                 if model not in self.models:
@@ -87,7 +124,7 @@ class Suite(Strict):
 
 
 def suite_path(name: str) -> Path:
-    path: Path = SUITES.get(name)
+    path: Path = SUITES.get(name).path
     return path
 
 

@@ -1,15 +1,19 @@
-"""Reading and writing leaderboard files: validated both ways, written atomically."""
+"""Reading and writing leaderboard files: validated both ways, written atomically; files of an
+older schema version are migrated on read."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from benchmark.errors import SchemaError
 from benchmark.jsonio import atomic_write_json
-from benchmark.leaderboard.schema import SCHEMA_VERSION, LeaderboardEntry
+from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, LeaderboardEntry
+from benchmark.leaderboard.scoring import masking_flags, primary_score
 
 
 def entry_path(root: Path, suite: str, version: int, dataset: str, entry: str) -> Path:
@@ -23,8 +27,29 @@ def _first_error(error: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 adds the score and flags, recomputed from the per-budget results, and
+    ``submission`` (version 1 files hold only reference models)."""
+    migrated = {**data, "schema_version": 2, "score": None, "flags": [], "submission": None}
+    try:
+        cells = [AttackCell.model_validate(cell) for cell in data["attacks"]]
+        representation = data["model"]["representation"]["name"]
+        reference_budgets = data["config"].get("reference_budgets", {})
+    except (KeyError, TypeError, AttributeError, ValidationError):
+        return migrated  # the schema check that follows names the problem
+    score = primary_score(cells, representation=representation, reference_budgets=reference_budgets)
+    migrated["score"] = score.model_dump(mode="json") if score else None
+    flags = masking_flags(cells, representation=representation)
+    migrated["flags"] = [flag.model_dump(mode="json") for flag in flags]
+    return migrated
+
+
+#: schema version -> function that upgrades a file of that version by one version
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+
+
 def read_entry(path: Path) -> LeaderboardEntry:
-    """Load and validate; a one-line :class:`SchemaError` names the file and the first problem."""
+    """Load, migrate and validate; a one-line :class:`SchemaError` names the file and the first problem."""
     if not path.is_file():
         raise SchemaError(f"results file {path} does not exist")
     try:
@@ -34,10 +59,14 @@ def read_entry(path: Path) -> LeaderboardEntry:
     if not isinstance(data, dict):
         raise SchemaError(f"results file {path} must hold a JSON object")
     version = data.get("schema_version")
+    while version in MIGRATIONS:
+        data = MIGRATIONS[version](data)
+        version = data["schema_version"]
     if version != SCHEMA_VERSION:
+        readable = ", ".join(str(v) for v in [*MIGRATIONS, SCHEMA_VERSION])
         raise SchemaError(
-            f"results file {path} has schema_version {version!r}; this harness reads version "
-            f"{SCHEMA_VERSION}: re-run the suite to regenerate it"
+            f"results file {path} has schema_version {version!r}; this harness reads versions {readable} "
+            f"(older ones are migrated): use the harness that wrote it or re-run the suite"
         )
     try:
         return LeaderboardEntry.model_validate(data)

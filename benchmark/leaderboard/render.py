@@ -135,6 +135,11 @@ def markdown(entries: Sequence[LeaderboardEntry]) -> str:
 
 def plot_fooling_curves(entry: LeaderboardEntry, path: Path) -> None:
     """FR vs budget, one line per attack/backend, for one entry (PNG, written atomically)."""
+    atomic_write_bytes(path, fooling_curves_png(entry))
+
+
+def fooling_curves_png(entry: LeaderboardEntry) -> bytes:
+    """The FR-vs-budget plot of one entry as PNG bytes (files and the HTML leaderboard embed it)."""
     import io
 
     import matplotlib
@@ -170,7 +175,7 @@ def plot_fooling_curves(entry: LeaderboardEntry, path: Path) -> None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     plt.close(figure)
-    atomic_write_bytes(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def _label(cell: AttackCell) -> str:

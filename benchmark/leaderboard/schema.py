@@ -4,7 +4,10 @@ One file per (suite, suite version, dataset, entry). Numbers are numbers, never 
 accuracies and rates are fractions in [0, 1]; ``None`` means "not defined here" (e.g. SNR
 for a representation without an inverse), never "failed". Any change to these models bumps
 :data:`SCHEMA_VERSION`; :func:`benchmark.leaderboard.io.read_entry` says which version a file
-needs when it does not match.
+needs when it does not match, and migrates files of older versions it still understands.
+
+Version history: 1, the first; 2 adds the primary ``score``, the masking ``flags`` and the
+``submission`` metadata (all computable from a version-1 file, which is migrated on read).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Fraction = float  # documented as [0, 1]; validated with Field bounds where it is stored
 
@@ -145,10 +148,38 @@ class SuiteRef(Record):
     version: int
 
 
+class Score(Record):
+    """The primary leaderboard score: the strongest attack's robust accuracy at the reference budget."""
+
+    attack: str = Field(description="attack/backend of the cell with the lowest robust segment accuracy")
+    budget: float = Field(ge=0, description="the suite's reference budget for this representation")
+    robust_accuracy: Accuracy = Field(description="that cell's robust accuracy; ranks by its segment value")
+
+
+class Flag(Record):
+    """A result that looks like gradient masking (DESIGN.md, Defenses and evaluation integrity)."""
+
+    code: Literal["fr_not_increasing", "unbounded_not_fooling"]
+    attack: str = Field(description="attack/backend of the flagged cell")
+    message: str = Field(description="what was seen, in one line")
+
+
+class SubmissionInfo(Record):
+    """Who submitted an entry and what exactly ran (``submissions/<name>/submission.toml``)."""
+
+    name: str
+    authors: list[str]
+    paper: str | None
+    license: str
+    entry_point: str
+    manifest_sha256: str
+    code_sha256: str = Field(description="sha256 over the submission's Python files (names and bytes)")
+
+
 class LeaderboardEntry(Record):
     """The whole evaluation of one entry by one suite version on one dataset."""
 
-    schema_version: Literal[1] = Field(description="version of this schema")
+    schema_version: Literal[2] = Field(description="version of this schema")
     harness_version: str
     suite: SuiteRef
     entry: str
@@ -164,3 +195,6 @@ class LeaderboardEntry(Record):
     model: ModelInfo
     attacks: list[AttackCell]
     transfer: list[TransferResult]
+    score: Score | None = Field(description="primary score (None without attacks)")
+    flags: list[Flag] = Field(description="masking checks that failed; empty is good")
+    submission: SubmissionInfo | None = Field(description="submission metadata (None for reference models)")

@@ -1,0 +1,177 @@
+"""Metric-by-metric comparison of two leaderboard files (or folders of them) within tolerances.
+
+Every numeric field of an entry is a metric, found by walking the validated file, so a field
+added to the schema is compared without touching this module; its name must have a tolerance
+category in :data:`CATEGORIES` (a test checks every field of a real entry has one). Tolerances
+come from the suite config recorded in the OLD file: the committed leaderboard is the reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from benchmark.errors import BenchmarkError
+from benchmark.harness.suite import Tolerance, Tolerances
+from benchmark.leaderboard.io import read_entry
+from benchmark.leaderboard.schema import LeaderboardEntry
+
+#: numeric field name -> the suite tolerance that applies to it
+CATEGORIES: dict[str, str] = {
+    **dict.fromkeys(["segment", "mv", "sr"], "accuracy"),
+    **dict.fromkeys(["fooling_rate", "success_rate", "source_fooling_rate"], "fooling_rate"),
+    "fr_auc": "fr_auc",
+    **dict.fromkeys(["snr_db_mean", "snr_db_std", "clean_reconstruction_snr_db"], "snr_db"),
+    **dict.fromkeys(["l0_mean", "l2_mean", "linf_mean"], "perturbation"),
+    **dict.fromkeys(["gradient_evals_per_example", "gradient_evals_to_fr90"], "gradient_cost"),
+    **dict.fromkeys(
+        ["examples", "clean_correct", "gradient_evals", "gradient_batches", "forward_evals"], "counts"
+    ),
+}
+#: fields that identify a result (or vary by nature, like wall time) rather than measure it
+IDENTITY = {"key", "budget", "params", "targets_seed", "wall_time_s"}
+
+Value = float | int | None
+
+
+@dataclass
+class Drift:
+    """One metric outside its tolerance, or a result present on one side only."""
+
+    entry: str
+    where: str
+    metric: str
+    old: Value | str
+    new: Value | str
+    tolerance: str
+
+
+@dataclass
+class Comparison:
+    entries: int = 0
+    compared: int = 0
+    drifts: list[Drift] = field(default_factory=list)
+
+
+def _leaves(data: Any, path: str = "") -> Iterator[tuple[str, Value]]:
+    """Numeric (or null) leaves of a dumped record, by dotted path; identity fields skipped."""
+    for name, value in data.items():
+        if name in IDENTITY:
+            continue
+        if isinstance(value, dict):
+            yield from _leaves(value, f"{path}{name}.")
+        elif value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+            yield f"{path}{name}", value
+
+
+def metrics(entry: LeaderboardEntry) -> dict[tuple[str, str], Value | str]:
+    """Every metric of an entry keyed by (where, metric); flags are compared as present/absent."""
+    found: dict[tuple[str, str], Value | str] = {}
+    found.update({("clean", name): value for name, value in _leaves(entry.model.clean.model_dump())})
+    if entry.score is not None:
+        found.update({("score", name): value for name, value in _leaves(entry.score.model_dump())})
+    for cell in entry.attacks:
+        where = f"{cell.attack}/{cell.backend}"
+        dumped = cell.model_dump(exclude={"per_budget"})
+        found.update({(where, name): value for name, value in _leaves(dumped)})
+        for point in cell.per_budget:
+            found.update({(f"{where} @ {point.budget:g}", n): v for n, v in _leaves(point.model_dump())})
+    for t in entry.transfer:
+        where = f"transfer {t.source}->{t.target} {t.attack}/{t.backend} @ {t.budget:g}"
+        found.update({(where, name): value for name, value in _leaves(t.model_dump())})
+    found.update({("flags", f"{flag.code} {flag.attack}"): "raised" for flag in entry.flags})
+    return found
+
+
+def _tolerance_for(metric: str, tolerances: Tolerances) -> tuple[str, Tolerance]:
+    category = CATEGORIES[metric.rsplit(".", 1)[-1]]
+    return category, getattr(tolerances, category)
+
+
+def _describe(category: str, tolerance: Tolerance) -> str:
+    if tolerance.abs == 0 and tolerance.rel == 0:
+        return f"{category}: exact"
+    parts = [f"{name} {value:g}" for name, value in (("abs", tolerance.abs), ("rel", tolerance.rel)) if value]
+    return f"{category}: {' + '.join(parts)}"
+
+
+def _within(old: Value, new: Value, tolerance: Tolerance) -> bool:
+    """numpy.isclose's rule, relative to the reference value; null only matches null."""
+    if old is None or new is None:
+        return old is new
+    return abs(new - old) <= tolerance.abs + tolerance.rel * abs(old)
+
+
+def compare_entries(old: LeaderboardEntry, new: LeaderboardEntry, into: Comparison) -> None:
+    """Add ``new``'s drifts from ``old`` to ``into``; entries of different suites or data refuse."""
+    for what, a, b in (
+        ("suite", old.suite, new.suite),
+        ("dataset content", old.dataset.content_sha256, new.dataset.content_sha256),
+        ("test fold", old.dataset.test_fold, new.dataset.test_fold),
+    ):
+        if a != b:
+            raise BenchmarkError(
+                f"cannot compare {old.entry!r} and {new.entry!r}: different {what} ({a} vs {b})"
+            )
+    tolerances = Tolerances.model_validate(old.config.get("tolerances", {}))
+    before, after = metrics(old), metrics(new)
+    into.entries += 1
+    for key in list(before) + [key for key in after if key not in before]:
+        where, metric = key
+        a, b = before.get(key, "missing"), after.get(key, "missing")
+        if where == "flags" or "missing" in (a, b):
+            if a != b:
+                into.drifts.append(Drift(old.entry, where, metric, a, b, "must match"))
+            continue
+        into.compared += 1
+        category, tolerance = _tolerance_for(metric, tolerances)
+        if not _within(a, b, tolerance):
+            into.drifts.append(Drift(old.entry, where, metric, a, b, _describe(category, tolerance)))
+
+
+def _entry_files(path: Path) -> dict[str, Path]:
+    return {str(file.relative_to(path)): file for file in sorted(path.rglob("*.json"))}
+
+
+def compare_paths(old: Path, new: Path) -> Comparison:
+    """Compare two files, or two folders file by file (matched by relative path)."""
+    comparison = Comparison()
+    if not old.is_dir() and not new.is_dir():
+        compare_entries(read_entry(old), read_entry(new), comparison)  # names a missing file
+        return comparison
+    if not (old.is_dir() and new.is_dir()):
+        raise BenchmarkError(f"compare two files or two folders; {old} and {new} are not both folders")
+    before, after = _entry_files(old), _entry_files(new)
+    if not before:
+        raise BenchmarkError(f"no leaderboard files (*.json) in {old}")
+    for name in list(before) + [name for name in after if name not in before]:
+        if name not in after or name not in before:
+            side = "NEW" if name not in after else "OLD"
+            drift = Drift(name, "(file)", "entry", "present", f"missing in {side}", "must match")
+            comparison.drifts.append(drift)
+            continue
+        compare_entries(read_entry(before[name]), read_entry(after[name]), comparison)
+    return comparison
+
+
+def _show(value: Value | str) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "null" if value is None else str(value)
+
+
+def drift_table(comparison: Comparison) -> Table:
+    table = Table(title="Drift beyond tolerance (tolerances from the OLD file's suite)", title_justify="left")
+    for column in ("entry", "where", "metric", "old", "new", "|new - old|", "tolerance"):
+        table.add_column(column, overflow="fold")
+    for drift in comparison.drifts:
+        difference = ""
+        if isinstance(drift.old, int | float) and isinstance(drift.new, int | float):
+            difference = f"{abs(drift.new - drift.old):.3g}"
+        old, new = _show(drift.old), _show(drift.new)
+        table.add_row(drift.entry, drift.where, drift.metric, old, new, difference, drift.tolerance)
+    return table

@@ -1,0 +1,99 @@
+"""What ``arb validate`` and ``arb submit`` do in the harness's own process.
+
+Everything that needs no submitted code (manifest schema, paths, weight format, fit to the
+suite, an existing entry) is checked here first; the code itself runs only in the worker
+(:mod:`benchmark.submission.sandbox`). The worker's entry file is validated against the schema
+and checked against the submission before it is written to the leaderboard, atomically.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmark.errors import SubmissionError
+from benchmark.harness.suite import Suite, load_suite
+from benchmark.leaderboard.io import entry_path, read_entry, write_entry
+from benchmark.leaderboard.render import plot_fooling_curves
+from benchmark.leaderboard.schema import LeaderboardEntry
+from benchmark.registry import DATASETS
+from benchmark.submission.manifest import Manifest, load_manifest, submission_info
+from benchmark.submission.sandbox import Limits, run_worker
+
+
+def validate(folder: Path, *, limits: Limits, device: str) -> tuple[Manifest, dict[str, Any]]:
+    """Check a submission end to end (one forward and backward pass in the worker)."""
+    manifest, _weights = load_manifest(folder)
+    with tempfile.TemporaryDirectory(prefix="arb-validate-") as run_dir:
+        request = {"task": "validate", "folder": str(folder.resolve()), "device": device}
+        report = run_worker(request, Path(run_dir), limits, stage="validating")
+    return manifest, report
+
+
+def check_fits_suite(manifest: Manifest, suite: Suite) -> None:
+    """The suite must evaluate the data and input the model was built for."""
+    where = f"suite {suite.name!r}"
+    if manifest.dataset != suite.dataset:
+        raise SubmissionError(
+            f"dataset {manifest.dataset!r} does not match {where}: it uses {suite.dataset!r}"
+        )
+    dataset = DATASETS.get(suite.dataset)(**suite.dataset_params)
+    samples = round(suite.segment_seconds * dataset.sample_rate)
+    spec = manifest.input
+    if spec.sample_rate != dataset.sample_rate:
+        raise SubmissionError(
+            f"input.sample_rate {spec.sample_rate} does not match {where}: "
+            f"its data is at {dataset.sample_rate} Hz"
+        )
+    if spec.samples != samples:
+        raise SubmissionError(
+            f"input.samples {spec.samples} does not match {where}: "
+            f"it cuts {suite.segment_seconds:g} s segments, {samples} samples"
+        )
+    attacked = sorted({name for attack in suite.attacks for name in attack.budgets})
+    if spec.representation_name not in attacked:
+        raise SubmissionError(
+            f"{where} has no attack budgets for input {spec.representation_name!r}; "
+            f"it attacks {', '.join(attacked)}"
+        )
+
+
+def submit(
+    folder: Path, suite_name: str, *, output: Path, force: bool, limits: Limits, device: str
+) -> tuple[Path, LeaderboardEntry]:
+    """Validate, evaluate in the worker, check the entry it wrote, and publish it."""
+    manifest, _weights = load_manifest(folder)
+    suite = load_suite(suite_name)
+    check_fits_suite(manifest, suite)
+    target = entry_path(output, suite.name, suite.version, suite.dataset, manifest.name)
+    if target.exists() and not force:
+        raise SubmissionError(f"{target} already exists; pass --force to replace it")
+    info = submission_info(folder, manifest)
+    request = {
+        "task": "submit",
+        "folder": str(folder.resolve()),
+        "device": device,
+        "suite": suite.resolved(),
+        "submission": info,
+    }
+    with tempfile.TemporaryDirectory(prefix="arb-submit-") as run_dir:
+        report = run_worker(request, Path(run_dir), limits, stage="validating and evaluating")
+        produced = Path(report["entry_file"])
+        if not produced.resolve().is_relative_to(Path(run_dir).resolve()):
+            raise SubmissionError(f"the worker reported an entry file outside its run directory: {produced}")
+        entry = read_entry(produced)
+    expected = (manifest.name, suite.name, suite.version, suite.resolved(), info)
+    if entry.submission is None or expected != (
+        entry.entry,
+        entry.suite.name,
+        entry.suite.version,
+        entry.config,
+        entry.submission.model_dump(),
+    ):
+        raise SubmissionError(
+            f"the entry file the worker wrote does not describe {manifest.name!r} on {suite.name!r}"
+        )
+    write_entry(target, entry)
+    plot_fooling_curves(entry, target.with_name(f"{entry.entry}_fooling_rate.png"))
+    return target, entry

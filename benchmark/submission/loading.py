@@ -1,0 +1,168 @@
+"""Loading a submitted model and checking it before any attack runs (in the worker process only).
+
+Importing the entry point runs submitted code, so these functions are called only by
+:mod:`benchmark.submission.worker`; each failure is one :class:`SubmissionError` line naming
+the manifest field or file and the fix.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+from torch import nn
+
+from benchmark.errors import BenchmarkError, SubmissionError
+from benchmark.jsonio import sha256_file
+from benchmark.registry import DATASETS, REPRESENTATIONS
+from benchmark.representations.base import Representation
+from benchmark.submission.manifest import Manifest, load_manifest
+
+#: examples in the validation forward pass: more than one, so batch-dependent bugs show
+CHECK_BATCH = 2
+
+
+@dataclass
+class Submission:
+    folder: Path
+    manifest: Manifest
+    representation: Representation
+    network: nn.Module
+    weights_sha256: str
+
+
+def describe(error: BaseException, fix: str) -> str:
+    """``Type: first line; fix`` for an exception from submitted code; when memory ran out the
+    fix is the memory limit's."""
+    lines = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {lines[0].rstrip('.')}" if lines else type(error).__name__
+    if isinstance(error, MemoryError) or "can't allocate memory" in text:
+        fix = "the memory limit was reached: raise --memory-limit or shrink the model"
+    return f"{text}; {fix}"
+
+
+def build(folder: Path) -> Submission:
+    """Import the entry point with the submission folder on ``sys.path``, build the model and
+    load its weights; every failure is one line naming the manifest field or file."""
+    manifest, weights = load_manifest(folder)
+    folder = folder.resolve()
+    entry = manifest.entry_point
+    sys.path.insert(0, str(folder))
+    try:
+        module = importlib.import_module(manifest.module)
+    except (Exception, SystemExit) as error:
+        raise SubmissionError(
+            f"entry_point {entry!r} does not import: "
+            + describe(error, f"check `import {manifest.module}` in {folder}")
+        ) from None
+    origin = Path(getattr(module, "__file__", None) or "<built-in>").resolve()
+    if not origin.is_relative_to(folder):
+        raise SubmissionError(
+            f"entry_point {entry!r}: module {manifest.module!r} is {origin}, "
+            f"not the submission's file; rename it"
+        )
+    factory = getattr(module, manifest.function, None)
+    if not callable(factory):
+        raise SubmissionError(f"entry_point {entry!r}: {origin.name} has no function {manifest.function!r}")
+    try:
+        network = factory()
+    except (Exception, SystemExit) as error:
+        raise SubmissionError(
+            f"entry_point {entry!r} raised "
+            + describe(error, "fix the function (it is called without arguments)")
+        ) from None
+    if not isinstance(network, nn.Module):
+        raise SubmissionError(
+            f"entry_point {entry!r} returned {type(network).__name__}, not a torch.nn.Module"
+        )
+    try:
+        state = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise SubmissionError(
+            f"weights file {manifest.weights!r} is not readable safetensors: "
+            + describe(error, "write it with safetensors.torch.save_file(model.state_dict(), ...)")
+        ) from None
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        detail = [line.strip().rstrip(".") for line in str(error).splitlines() if line.strip()][-1]
+        raise SubmissionError(
+            f"weights file {manifest.weights!r} does not fit the model of {entry!r}: {detail}; "
+            f"save the state_dict of exactly this model"
+        ) from None
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not bool(tensor.isfinite().all()):
+            raise SubmissionError(
+                f"weights file {manifest.weights!r} has non-finite values (NaN or inf) in {name!r}; "
+                f"fix the checkpoint"
+            )
+    spec = manifest.input
+    try:
+        representation = REPRESENTATIONS.get(spec.representation_name)(
+            sample_rate=spec.sample_rate, **spec.representation_params
+        )
+    except (TypeError, ValueError, BenchmarkError) as error:
+        raise SubmissionError(
+            "input.representation_params: " + describe(error, "use the representation's parameters")
+        ) from None
+    return Submission(folder, manifest, representation.eval(), network.eval(), sha256_file(weights))
+
+
+def check_model(submission: Submission, device: torch.device) -> dict[str, Any]:
+    """One forward pass on the declared input shape: logits of the right shape, finite, and an
+    input gradient that exists, is finite and is not all zero (gradient attacks need it)."""
+    manifest = submission.manifest
+    classes = len(DATASETS.get(manifest.dataset).classes)
+    generator = torch.Generator().manual_seed(0)
+    audio = 0.5 * (2 * torch.rand(CHECK_BATCH, manifest.input.samples, generator=generator) - 1)
+    representation, network = submission.representation.to(device), submission.network.to(device)
+    with torch.no_grad():
+        inputs = representation(audio.to(device))
+    inputs.requires_grad_(True)
+    shape = tuple(inputs.shape)
+    source = f"{manifest.input.representation_name} input {shape}"
+    try:
+        logits = network(inputs)
+    except Exception as error:
+        raise SubmissionError(
+            f"the model's forward pass on {source} raised "
+            + describe(error, "fix the model or `input` in the manifest")
+        ) from None
+    expected = (CHECK_BATCH, classes)
+    if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != expected:
+        got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise SubmissionError(
+            f"the model returned {got} for {source}; it must return logits of shape {expected}, "
+            f"one per class of {manifest.dataset}"
+        )
+    if not logits.is_floating_point() or not bool(logits.isfinite().all()):
+        raise SubmissionError(
+            f"the model returned non-finite or non-float logits for {source}; they must be finite floats"
+        )
+    if logits.requires_grad:
+        labels = torch.arange(CHECK_BATCH, device=device) % classes
+        F.cross_entropy(logits, labels).backward()
+    gradient = inputs.grad
+    if gradient is None or not bool((gradient != 0).any()):
+        raise SubmissionError(
+            f"no gradient reaches the model's input ({'none' if gradient is None else 'all zero'}); "
+            f"gradient attacks need a differentiable path: remove detach(), torch.no_grad(), argmax "
+            f"or rounding from forward"
+        )
+    if not bool(gradient.isfinite().all()):
+        raise SubmissionError(
+            "the model's input gradient has NaN or inf values; make the forward pass numerically stable"
+        )
+    return {
+        "input_shape": list(shape[1:]),
+        "output_shape": list(expected),
+        "parameters": sum(p.numel() for p in submission.network.parameters()),
+        "architecture": type(submission.network).__name__,
+    }

@@ -1,0 +1,238 @@
+"""The submission manifest (``submissions/<name>/submission.toml``) and the checks that need no
+submitted code to run: schema, file formats, and paths that must stay inside the folder."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from benchmark.errors import SubmissionError, UnknownNameError
+from benchmark.jsonio import sha256_file
+from benchmark.models.spec import Strict
+from benchmark.registry import DATASETS, REPRESENTATIONS, Registry
+
+MANIFEST = "submission.toml"
+TEMPLATE = "submissions/submission.template.toml"
+#: extensions of pickle-based checkpoints: loading one runs arbitrary code
+PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin"}
+IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+def _registered(registry: Registry[Any], name: str) -> str:
+    """``name`` if registered (without importing it: the harness process stays light), else
+    the registry's error with close matches."""
+    if name not in registry:
+        try:
+            registry.get(name)
+        except UnknownNameError as error:
+            raise ValueError(str(error)) from None
+    return name
+
+
+class InputSpec(Strict):
+    """What the model takes: audio ``(B, 1, T)`` or a registered representation's output."""
+
+    model_config = ConfigDict(strict=True)  # TOML has types: "16000" is not a sample rate
+
+    domain: Literal["waveform", "representation"]
+    representation: str | None = Field(None, description="registry name (arb list representations)")
+    representation_params: dict[str, int | float | str | bool] = {}
+    sample_rate: int = Field(gt=0)
+    samples: int = Field(gt=0, description="input length in samples")
+
+    @field_validator("representation")
+    @classmethod
+    def _representation_is_registered(cls, value: str | None) -> str | None:
+        return value if value is None else _registered(REPRESENTATIONS, value)
+
+    @model_validator(mode="after")
+    def _representation_matches_domain(self) -> InputSpec:
+        has_representation = self.representation not in (None, "waveform")
+        if self.domain == "waveform" and (has_representation or self.representation_params):
+            raise ValueError('domain "waveform" takes raw audio: remove representation(_params)')
+        if self.domain == "representation" and not has_representation:
+            raise ValueError(
+                'domain "representation" needs representation = a name from `arb list representations`'
+            )
+        return self
+
+    @property
+    def representation_name(self) -> str:
+        return self.representation or "waveform"
+
+
+class Manifest(Strict):
+    """Who made the model, under which license, for which data, and how to build and load it."""
+
+    model_config = ConfigDict(strict=True)
+
+    name: str = Field(description="the leaderboard entry name (and file name)")
+    authors: list[str] = Field(min_length=1)
+    paper: str | None = Field(None, pattern=r"^https?://\S+$", description="link to the paper or report")
+    license: str = Field(min_length=1)
+    dataset: str
+    entry_point: str = Field(
+        description="module:function; the function takes no arguments and returns a torch.nn.Module"
+    )
+    weights: str = Field(description="safetensors file, relative to the submission folder")
+    input: InputSpec
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_file_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
+            raise ValueError(
+                f"{value!r} must be 1-64 letters, digits, '.', '_' or '-', starting alphanumeric"
+            )
+        return value
+
+    @field_validator("entry_point")
+    @classmethod
+    def _entry_point_is_module_function(cls, value: str) -> str:
+        if not re.fullmatch(rf"{IDENTIFIER}(\.{IDENTIFIER})*:{IDENTIFIER}", value):
+            raise ValueError(f"{value!r} must look like module:function, e.g. 'model:build'")
+        return value
+
+    @field_validator("dataset")
+    @classmethod
+    def _dataset_is_registered(cls, value: str) -> str:
+        return _registered(DATASETS, value)
+
+    @field_validator("weights")
+    @classmethod
+    def _weights_are_safetensors(cls, value: str) -> str:
+        suffix = Path(value).suffix.lower()
+        if suffix in PICKLE_SUFFIXES:
+            raise ValueError(
+                f"{value!r} is a pickle checkpoint, which runs arbitrary code when loaded; convert it in "
+                f"your own environment: save_file(torch.load({value!r}, weights_only=True), "
+                f"'model.safetensors') with save_file from safetensors.torch, and set "
+                f'weights = "model.safetensors"'
+            )
+        if suffix != ".safetensors":
+            raise ValueError(f"{value!r} must be a .safetensors file (safetensors.torch.save_file)")
+        return value
+
+    @property
+    def module(self) -> str:
+        return self.entry_point.split(":", 1)[0]
+
+    @property
+    def function(self) -> str:
+        return self.entry_point.split(":", 1)[1]
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        return f"unknown field {where!r}; remove it (see {TEMPLATE} for the fields)"
+    if first["type"] == "missing":
+        return f"missing required field {where!r} (see {TEMPLATE})"
+    message = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
+    got = "" if first["type"] == "value_error" else f" (got {first['input']!r})"
+    return f"field {where!r}: {message}{got}"
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """Parse and validate ``folder/submission.toml`` (no file it names needs to exist yet)."""
+    if not folder.is_dir():
+        raise SubmissionError(f"submission folder {folder} does not exist")
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise SubmissionError(f"no {MANIFEST} in {folder}; copy {TEMPLATE} there and fill it in")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SubmissionError(f"{path} is not valid TOML: {error}") from None
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as error:
+        raise SubmissionError(f"{path}: {_describe(error)}") from None
+
+
+def inside(folder: Path, relative: str, what: str) -> Path:
+    """``folder/relative``, refused if it is absolute, climbs out with ``..``, or resolves (through
+    symlinks) outside the folder: submitted files stay in the submission."""
+    path = Path(relative)
+    if path.is_absolute():
+        raise SubmissionError(f"{what} {relative!r} is an absolute path; give a path inside {folder}")
+    if ".." in path.parts:
+        raise SubmissionError(
+            f"{what} {relative!r} leaves the submission folder ('..'); keep the file inside {folder}"
+        )
+    resolved = (folder / path).resolve()
+    if not resolved.is_relative_to(folder.resolve()):
+        raise SubmissionError(
+            f"{what} {relative!r} is a symlink to {resolved}, outside the submission folder; "
+            f"copy the file into {folder}"
+        )
+    return resolved
+
+
+def module_file(folder: Path, manifest: Manifest) -> Path:
+    """The entry point module's file inside the folder (``a/b.py`` or ``a/b/__init__.py``)."""
+    relative = manifest.module.replace(".", "/")
+    for candidate in (f"{relative}.py", f"{relative}/__init__.py"):
+        if (folder / candidate).exists() or (folder / candidate).is_symlink():
+            return inside(folder, candidate, f"entry point module {manifest.module!r}: file")
+    raise SubmissionError(
+        f"entry_point {manifest.entry_point!r}: no {relative}.py in {folder}; "
+        f"fix entry_point or add the module"
+    )
+
+
+def code_sha256(folder: Path) -> str:
+    """sha256 over the folder's Python files (relative names and bytes), in name order."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        if "__pycache__" not in path.parts and path.resolve().is_relative_to(folder.resolve()):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def load_manifest(folder: Path) -> tuple[Manifest, Path]:
+    """The manifest and its weights file, after every check that runs no submitted code."""
+    folder = folder.resolve()
+    manifest = read_manifest(folder)
+    if manifest.name != folder.name:
+        raise SubmissionError(
+            f"{folder / MANIFEST}: name {manifest.name!r} must equal the folder's name {folder.name!r} "
+            f"(submissions/<name>/ becomes the entry <name>.json); rename one of them"
+        )
+    module_file(folder, manifest)
+    weights = inside(folder, manifest.weights, "weights")
+    if not weights.is_file():
+        raise SubmissionError(
+            f"weights file {manifest.weights!r} does not exist in {folder}; add it or fix `weights`"
+        )
+    with open(weights, "rb") as handle:
+        header = handle.read(8)
+    # safetensors starts with a little-endian u64 header length; a pickle starts with 0x80 (protocol 2+)
+    # or is a zip archive (torch.save): say so instead of a parser error.
+    if header[:1] == b"\x80" or header[:2] == b"PK":
+        raise SubmissionError(
+            f"weights file {manifest.weights!r} holds a pickle / torch.save checkpoint, not safetensors; "
+            f"convert it with safetensors.torch.save_file(state_dict, 'model.safetensors') "
+            f"in your own environment"
+        )
+    return manifest, weights
+
+
+def submission_info(folder: Path, manifest: Manifest) -> dict[str, object]:
+    """The schema ``SubmissionInfo`` recorded in the entry's leaderboard file."""
+    folder = folder.resolve()
+    return {
+        "name": manifest.name,
+        "authors": manifest.authors,
+        "paper": manifest.paper,
+        "license": manifest.license,
+        "entry_point": manifest.entry_point,
+        "manifest_sha256": sha256_file(folder / MANIFEST),
+        "code_sha256": code_sha256(folder),
+    }
