@@ -293,3 +293,16 @@ def test_every_registered_attack_resolves():
 def test_unknown_attack_suggests_close_names():
     with pytest.raises(UnknownNameError, match="did you mean 'bim_b/native'"):
         ATTACKS.get("bim_b/nativ")
+
+
+def test_iteration_budgets_are_whole_counts_and_skip_the_epsilon_ball():
+    from benchmark.attacks.base import check_budgets
+    from benchmark.errors import BudgetError
+    from benchmark.representations.base import Bounds
+
+    bounds = Bounds(0.0, 1.0)
+    check_budgets("deepfool", "art", [100, 200, 1000], bounds, "l2", "iterations")  # > bounds width is fine
+    with pytest.raises(BudgetError, match="whole numbers >= 1"):
+        check_budgets("deepfool", "art", [0.5, 2], bounds, "l2", "iterations")
+    with pytest.raises(BudgetError, match="exceeds the input bounds' width"):
+        check_budgets("fgsm", "native", [2.0], bounds, "linf")

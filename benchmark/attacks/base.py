@@ -24,6 +24,10 @@ from benchmark.errors import BudgetError
 from benchmark.representations.base import Bounds
 
 Norm = Literal["linf", "l2"]
+#: what a budget means: an epsilon-ball radius in the attack's norm (FGSM, BIM, PGD), or an
+#: iteration count for minimal-perturbation attacks whose result is not bounded by a radius
+#: (DeepFool's iteration grid, Esmaeilpour et al. 2021 sec. 4.3)
+BudgetKind = Literal["epsilon", "iterations"]
 
 
 class CountingModel(nn.Module):
@@ -109,7 +113,14 @@ def project(
     return (inputs + delta).clamp(bounds.lower, bounds.upper)
 
 
-def check_budgets(attack: str, backend: str, budgets: Sequence[float], bounds: Bounds, norm: Norm) -> None:
+def check_budgets(
+    attack: str,
+    backend: str,
+    budgets: Sequence[float],
+    bounds: Bounds,
+    norm: Norm,
+    budget_kind: BudgetKind = "epsilon",
+) -> None:
     """Reject an empty, unsorted, negative or out-of-bounds budget schedule in one line."""
     where = f"attack {attack!r} (backend {backend!r})"
     if len(budgets) == 0:
@@ -118,6 +129,12 @@ def check_budgets(attack: str, backend: str, budgets: Sequence[float], bounds: B
         raise BudgetError(f"{where}: budgets must be finite and >= 0, got {list(budgets)}")
     if list(budgets) != sorted(budgets):
         raise BudgetError(f"{where}: budgets must be sorted ascending, got {list(budgets)}")
+    if budget_kind == "iterations":
+        if any(b < 1 or b != int(b) for b in budgets):
+            raise BudgetError(
+                f"{where}: budgets are iteration counts and must be whole numbers >= 1, got {list(budgets)}"
+            )
+        return
     # The largest useful Linf budget spans the whole bounded interval; larger ones are a unit mistake.
     if norm == "linf" and budgets[-1] > bounds.width:
         raise BudgetError(
@@ -132,6 +149,7 @@ class Attack(ABC):
     name: ClassVar[str]
     backend: ClassVar[str]
     norm: ClassVar[Norm] = "linf"
+    budget_kind: ClassVar[BudgetKind] = "epsilon"
     supports_targeted: ClassVar[bool] = True
 
     def __init__(self, *, targeted: bool = False) -> None:
@@ -164,7 +182,7 @@ class Attack(ABC):
         bounds: Bounds,
         targets: torch.Tensor | None = None,
     ) -> AttackResult:
-        check_budgets(self.name, self.backend, budgets, bounds, self.norm)
+        check_budgets(self.name, self.backend, budgets, bounds, self.norm, self.budget_kind)
         if self.targeted and targets is None:
             raise BudgetError(f"attack {self.name!r} (backend {self.backend!r}) is targeted: pass targets")
         counting = model if isinstance(model, CountingModel) else CountingModel(model)
@@ -172,7 +190,11 @@ class Attack(ABC):
         for budget in budgets:
             counting.reset()
             raw = self.run(counting, inputs, labels, budget=float(budget), bounds=bounds, targets=targets)
-            adversarial = project(raw.detach().to(inputs.dtype), inputs, float(budget), self.norm, bounds)
+            raw = raw.detach().to(inputs.dtype)
+            if self.budget_kind == "epsilon":
+                adversarial = project(raw, inputs, float(budget), self.norm, bounds)
+            else:  # an iteration budget bounds the work, not the distance: only the input bounds apply
+                adversarial = raw.clamp(bounds.lower, bounds.upper)
             with counting.uncounted(), torch.no_grad():
                 logits = counting(adversarial)
             predictions = logits.argmax(dim=1)

@@ -172,7 +172,8 @@ class SuiteRunner:
             bounds = self.models[entry].representation.bounds
             budgets = self._budgets(spec, entry)
             build_attack(spec.attack, backend, spec.params, spec.targeted)
-            check_budgets(spec.attack, backend, budgets, bounds, ATTACKS.get(f"{spec.attack}/{backend}").norm)
+            cls = ATTACKS.get(f"{spec.attack}/{backend}")
+            check_budgets(spec.attack, backend, budgets, bounds, cls.norm, cls.budget_kind)
         for transfer in self.transfers:
             source, target = self.models[transfer.source], self.models[transfer.target]
             if not source.representation.invertible:
