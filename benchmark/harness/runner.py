@@ -185,7 +185,15 @@ class SuiteRunner:
             for name in transfer.attacks:
                 attack, backend = name.split("/", 1)
                 build_attack(attack, backend, {}, False)
-                check_budgets(attack, backend, [transfer.budget], source.representation.bounds, "linf")
+                cls = ATTACKS.get(name)
+                check_budgets(
+                    attack,
+                    backend,
+                    [transfer.budget],
+                    source.representation.bounds,
+                    cls.norm,
+                    cls.budget_kind,
+                )
 
     def load_models(self) -> dict[str, LoadedModel]:
         """The models to evaluate, by entry name: the suite's reference models."""
