@@ -48,6 +48,28 @@ for _attack, _class in {"fgsm": "FGSM", "bim_a": "BIMa", "bim_b": "BIMb"}.items(
     ATTACKS.register_lazy(f"{_attack}/art", f"benchmark.attacks.art_backend:Art{_class}")
     ATTACKS.register_lazy(f"{_attack}/foolbox", f"benchmark.attacks.foolbox_backend:Foolbox{_class}")
 
+for _attack, _class in {"fgsm_l2": "FGSML2", "pgd": "PGD", "pgd_l2": "PGDL2"}.items():
+    for _backend, _prefix in {"native": "Native", "art": "Art", "foolbox": "Foolbox"}.items():
+        ATTACKS.register_lazy(f"{_attack}/{_backend}", f"benchmark.attacks.projected:{_prefix}{_class}")
+
+for _name, _target in {
+    "deepfool/art": "benchmark.attacks.minimal:ArtDeepFool",
+    "deepfool/foolbox": "benchmark.attacks.minimal:FoolboxDeepFool",
+    "deepfool_linf/foolbox": "benchmark.attacks.minimal:FoolboxDeepFoolLinf",
+    "cw_l2/art": "benchmark.attacks.minimal:ArtCarliniWagnerL2",
+    "cw_l2/foolbox": "benchmark.attacks.minimal:FoolboxCarliniWagnerL2",
+}.items():
+    ATTACKS.register_lazy(_name, _target)
+
+for _name, _target in {
+    "jsma/art": "benchmark.attacks.art_suite:ArtJSMA",
+    "apgd/art": "benchmark.attacks.art_suite:ArtAPGD",
+    "autoattack/art": "benchmark.attacks.art_suite:ArtAutoAttack",
+    "square/art": "benchmark.attacks.art_suite:ArtSquare",
+    "lbfgs/native": "benchmark.attacks.lbfgs:NativeLBFGS",
+}.items():
+    ATTACKS.register_lazy(_name, _target)
+
 
 @dataclass(frozen=True)
 class SuiteFile:

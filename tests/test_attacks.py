@@ -8,11 +8,16 @@ Everything runs on one small conv net, trained for a few seconds on a fixed-seed
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import torch
-import torch.nn.functional as F
+from attack_models import (
+    BOUNDS,
+    input_gradient,
+    single_thread,  # noqa: F401  (autouse fixture: one intra-op thread)
+    trained_problem,
+)
 from torch import nn
 
 from benchmark.attacks.base import Attack, AttackResult, project
@@ -20,7 +25,6 @@ from benchmark.errors import BenchmarkError, BudgetError, UnknownNameError
 from benchmark.registry import ATTACKS
 from benchmark.representations.base import Bounds
 
-BOUNDS = Bounds(0.0, 1.0)
 BACKENDS = ("native", "art", "foolbox")
 BATCH = 64
 STEPS = 10
@@ -33,52 +37,10 @@ MAX_DIFFERENT_EXAMPLES = 1
 MAX_SUCCESS_DIFFERENCE = 2  # of 64, BIM-a / BIM-b success counts (measured: 0)
 
 
-def _task(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Class c brightens quadrant c of a noisy (1, 16, 16) image in [0, 1]."""
-    labels = torch.arange(n) % 4
-    inputs = 0.4 + 0.15 * torch.randn(n, 1, 16, 16, generator=generator)
-    for c in range(4):
-        row, col = divmod(c, 2)
-        inputs[labels == c, :, 8 * row : 8 * row + 8, 8 * col : 8 * col + 8] += 0.15
-    return inputs.clamp(BOUNDS.lower, BOUNDS.upper), labels
-
-
-@pytest.fixture(scope="module", autouse=True)
-def single_thread() -> Iterator[None]:
-    """One intra-op thread: the model is tiny, and on a shared CPU a descheduled worker thread
-    stalls every op (measured: one attack call 0.1 s alone, 8 s beside another busy process)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def problem() -> tuple[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(trained model in eval mode, inputs (64, 1, 16, 16), labels, targets = label + 1 mod 4)."""
-    torch.manual_seed(0)
-    generator = torch.Generator().manual_seed(0)
-    model = nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(8, 8, 3, padding=1),
-        nn.ReLU(),
-        nn.AdaptiveAvgPool2d(2),
-        nn.Flatten(),
-        nn.Linear(32, 4),
-    )
-    train_inputs, train_labels = _task(256, generator)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(40):
-        optimizer.zero_grad()
-        F.cross_entropy(model(train_inputs), train_labels).backward()
-        optimizer.step()
-    model.eval().zero_grad(set_to_none=True)
-    inputs, labels = _task(BATCH, generator)
-    with torch.no_grad():
-        assert (model(inputs).argmax(1) == labels).float().mean() > 0.9
-    return model, inputs, labels, (labels + 1) % 4
+    return trained_problem(BATCH)
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +61,6 @@ def attacked(problem) -> Callable[[str, str, bool], AttackResult]:
     return get
 
 
-def _gradient(model: nn.Module, inputs: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
-    inputs = inputs.clone().requires_grad_(True)
-    F.cross_entropy(model(inputs), classes, reduction="sum").backward()
-    assert inputs.grad is not None
-    return inputs.grad
-
-
 # --- the native engine against hand computation ----------------------------------------------
 
 
@@ -113,7 +68,7 @@ def _gradient(model: nn.Module, inputs: torch.Tensor, classes: torch.Tensor) -> 
 def test_native_fgsm_is_x_plus_eps_sign_grad(problem, attacked, targeted):
     model, inputs, labels, targets = problem
     sign = -1.0 if targeted else 1.0
-    grad = _gradient(model, inputs, targets if targeted else labels)
+    grad = input_gradient(model, inputs, targets if targeted else labels)
     for output in attacked("fgsm", "native", targeted).outputs:
         expected = (inputs + sign * output.budget * grad.sign()).clamp(BOUNDS.lower, BOUNDS.upper)
         torch.testing.assert_close(output.adversarial, expected, atol=1e-6, rtol=0)
@@ -123,7 +78,7 @@ def test_native_fgsm_is_x_plus_eps_sign_grad(problem, attacked, targeted):
 def test_native_bim_one_step_is_the_projected_step(problem, rel_stepsize):
     model, inputs, labels, _ = problem
     budget = 0.05
-    stepped = (inputs + rel_stepsize * budget * _gradient(model, inputs, labels).sign()).clamp(0, 1)
+    stepped = (inputs + rel_stepsize * budget * input_gradient(model, inputs, labels).sign()).clamp(0, 1)
     expected = (inputs + (stepped - inputs).clamp(-budget, budget)).clamp(0, 1)
     for name in ("bim_a", "bim_b"):
         attack = ATTACKS.get(f"{name}/native")(steps=1, rel_stepsize=rel_stepsize)
@@ -188,7 +143,7 @@ def _first_success_steps(model, inputs, labels, targets, budget: float, targeted
     adversarial, spent = inputs.clone(), torch.full((len(inputs),), STEPS)
     for step in range(1, STEPS + 1):
         classes = targets if targeted else labels
-        grad = _gradient(model, adversarial, classes).sign() * (-1 if targeted else 1)
+        grad = input_gradient(model, adversarial, classes).sign() * (-1 if targeted else 1)
         adversarial = project(adversarial + 0.2 * budget * grad, inputs, budget, "linf", BOUNDS)
         with torch.no_grad():
             predictions = model(adversarial).argmax(1)
@@ -298,7 +253,6 @@ def test_unknown_attack_suggests_close_names():
 def test_iteration_budgets_are_whole_counts_and_skip_the_epsilon_ball():
     from benchmark.attacks.base import check_budgets
     from benchmark.errors import BudgetError
-    from benchmark.representations.base import Bounds
 
     bounds = Bounds(0.0, 1.0)
     check_budgets("deepfool", "art", [100, 200, 1000], bounds, "l2", "iterations")  # > bounds width is fine

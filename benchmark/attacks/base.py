@@ -26,8 +26,9 @@ from benchmark.representations.base import Bounds
 Norm = Literal["linf", "l2"]
 #: what a budget means: an epsilon-ball radius in the attack's norm (FGSM, BIM, PGD), or an
 #: iteration count for minimal-perturbation attacks whose result is not bounded by a radius
-#: (DeepFool's iteration grid, Esmaeilpour et al. 2021 sec. 4.3)
-BudgetKind = Literal["epsilon", "iterations"]
+#: (DeepFool's iteration grid, Esmaeilpour et al. 2021 sec. 4.3), or the fraction in (0, 1] of input
+#: elements that may change (JSMA's maximum distortion gamma, ibid. sec. 4.3)
+BudgetKind = Literal["epsilon", "iterations", "fraction"]
 
 
 class CountingModel(nn.Module):
@@ -135,6 +136,13 @@ def check_budgets(
                 f"{where}: budgets are iteration counts and must be whole numbers >= 1, got {list(budgets)}"
             )
         return
+    if budget_kind == "fraction":
+        if any(not 0 < b <= 1 for b in budgets):
+            raise BudgetError(
+                f"{where}: budgets are fractions of the input elements and must lie in (0, 1], "
+                f"got {list(budgets)}"
+            )
+        return
     # The largest useful Linf budget spans the whole bounded interval; larger ones are a unit mistake.
     if norm == "linf" and budgets[-1] > bounds.width:
         raise BudgetError(
@@ -193,7 +201,7 @@ class Attack(ABC):
             raw = raw.detach().to(inputs.dtype)
             if self.budget_kind == "epsilon":
                 adversarial = project(raw, inputs, float(budget), self.norm, bounds)
-            else:  # an iteration budget bounds the work, not the distance: only the input bounds apply
+            else:  # an iteration or fraction budget does not bound the distance: only the input bounds apply
                 adversarial = raw.clamp(bounds.lower, bounds.upper)
             with counting.uncounted(), torch.no_grad():
                 logits = counting(adversarial)

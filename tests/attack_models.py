@@ -1,0 +1,69 @@
+"""A small fixed-seed trained model and task for attack tests: realistic gradients, seconds to train."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from benchmark.representations.base import Bounds
+
+BOUNDS = Bounds(0.0, 1.0)
+
+
+def task(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Class c brightens quadrant c of a noisy (1, 16, 16) image in [0, 1]."""
+    labels = torch.arange(n) % 4
+    inputs = 0.4 + 0.15 * torch.randn(n, 1, 16, 16, generator=generator)
+    for c in range(4):
+        row, col = divmod(c, 2)
+        inputs[labels == c, :, 8 * row : 8 * row + 8, 8 * col : 8 * col + 8] += 0.15
+    return inputs.clamp(BOUNDS.lower, BOUNDS.upper), labels
+
+
+def trained_problem(batch: int) -> tuple[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(4-class conv net trained 40 Adam steps, in eval mode; inputs; labels; targets = label + 1 mod 4)."""
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32, 4),
+    )
+    train_inputs, train_labels = task(256, generator)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(40):
+        optimizer.zero_grad()
+        F.cross_entropy(model(train_inputs), train_labels).backward()
+        optimizer.step()
+    model.eval().zero_grad(set_to_none=True)
+    inputs, labels = task(batch, generator)
+    with torch.no_grad():
+        assert (model(inputs).argmax(1) == labels).float().mean() > 0.9
+    return model, inputs, labels, (labels + 1) % 4
+
+
+@pytest.fixture(scope="module", autouse=True)
+def single_thread() -> Iterator[None]:
+    """One intra-op thread: the model is tiny, and on a shared CPU a descheduled worker thread
+    stalls every op (measured: one attack call 0.1 s alone, 8 s beside another busy process)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def input_gradient(model: nn.Module, inputs: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+    """Hand-computed gradient of the summed cross-entropy, to check the engines against."""
+    inputs = inputs.clone().requires_grad_(True)
+    F.cross_entropy(model(inputs), classes, reduction="sum").backward()
+    assert inputs.grad is not None
+    return inputs.grad
