@@ -24,6 +24,9 @@ from benchmark.attacks.library import LibraryStep
 from benchmark.registry import ATTACKS
 from benchmark.representations.base import Bounds
 
+#: ART's name for each norm
+ART_NORMS = {"linf": np.inf, "l2": 2}
+
 # ART logs every attack's success rate at INFO; keep a caller's INFO logging readable.
 logging.getLogger("art").setLevel(logging.WARNING)
 
@@ -48,7 +51,7 @@ class _KeepMode(nn.Module):
 
 
 class ArtStep(LibraryStep):
-    """One FGSM step by ART's ``FastGradientMethod`` on a ``PyTorchClassifier``."""
+    """One FGSM step, in the attack's norm, by ART's ``FastGradientMethod`` on a ``PyTorchClassifier``."""
 
     backend = "art"
     library = "art"
@@ -84,7 +87,7 @@ class ArtStep(LibraryStep):
 
         attack = FastGradientMethod(
             self.wrapped(model, inputs, bounds),
-            norm=np.inf,
+            norm=ART_NORMS[self.norm],
             eps=step_size,
             targeted=self.targeted,
             batch_size=max(1, len(inputs)),

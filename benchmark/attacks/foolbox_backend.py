@@ -21,7 +21,7 @@ from benchmark.representations.base import Bounds
 
 
 class FoolboxStep(LibraryStep):
-    """One FGSM step by Foolbox on a ``PyTorchModel``."""
+    """One FGSM step, in the attack's norm, by Foolbox on a ``PyTorchModel``."""
 
     backend = "foolbox"
     library = "foolbox"
@@ -56,12 +56,20 @@ class FoolboxStep(LibraryStep):
     def step(self, model, inputs, labels, *, step_size, bounds, targets):
         import foolbox as fb
 
-        # Foolbox's FGSM rejects a targeted criterion; its one-step BIM is the same update rule.
-        attack = (
-            fb.attacks.LinfBasicIterativeAttack(rel_stepsize=1.0, steps=1, random_start=False)
-            if self.targeted
-            else fb.attacks.FGSM(random_start=False)
-        )
+        # Foolbox's fast-gradient attacks reject a targeted criterion; its one-step BIM of the same
+        # norm is the same update rule.
+        if self.targeted:
+            iterative = (
+                fb.attacks.LinfBasicIterativeAttack
+                if self.norm == "linf"
+                else fb.attacks.L2BasicIterativeAttack
+            )
+            attack = iterative(rel_stepsize=1.0, steps=1, random_start=False)
+        else:
+            fast = (
+                fb.attacks.LinfFastGradientAttack if self.norm == "linf" else fb.attacks.L2FastGradientAttack
+            )
+            attack = fast(random_start=False)
         return self.run_attack(
             attack, model, inputs, labels, epsilon=step_size, bounds=bounds, targets=targets
         )

@@ -21,10 +21,16 @@ class NativeStep(GradientStepAttack):
     backend = "native"
 
     def step(self, model, inputs, labels, *, step_size, bounds, targets):
-        if self.targeted:
-            direction = -loss_gradient(model, inputs, targets).sign()
+        """A step of ``step_size`` in the attack's norm: along the gradient's sign (Linf) or its
+        unit L2 direction (L2); toward the target (down the loss) when targeted."""
+        grad = loss_gradient(model, inputs, targets if self.targeted else labels)
+        if self.norm == "linf":
+            direction = grad.sign()
         else:
-            direction = loss_gradient(model, inputs, labels).sign()
+            norms = grad.flatten(1).norm(dim=1).clamp_min(1e-12)
+            direction = grad / norms.view(-1, *([1] * (grad.dim() - 1)))
+        if self.targeted:
+            direction = -direction
         return (inputs + step_size * direction).clamp(bounds.lower, bounds.upper)
 
 

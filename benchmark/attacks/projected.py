@@ -17,16 +17,13 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from benchmark.attacks.art_backend import ArtStep
+from benchmark.attacks.art_backend import ART_NORMS, ArtStep
 from benchmark.attacks.base import project
 from benchmark.attacks.foolbox_backend import FoolboxStep
 from benchmark.attacks.gradient import FGSM, GradientStepAttack
-from benchmark.attacks.native import NativeStep, loss_gradient
+from benchmark.attacks.native import NativeStep
 from benchmark.registry import ATTACKS
 from benchmark.representations.base import Bounds
-
-#: ART's name for each norm
-ART_NORMS = {"linf": np.inf, "l2": 2}
 
 
 @contextmanager
@@ -111,59 +108,31 @@ class PGDL2(PGD):
 # --- native -----------------------------------------------------------------------------------
 
 
-class NativeNormStep(NativeStep):
-    """The native step in the attack's norm: the gradient's sign (Linf) or its L2 direction."""
-
-    def step(self, model, inputs, labels, *, step_size, bounds, targets):
-        if self.norm == "linf":
-            return super().step(model, inputs, labels, step_size=step_size, bounds=bounds, targets=targets)
-        grad = loss_gradient(model, inputs, targets if self.targeted else labels)
-        norms = grad.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, *([1] * (grad.dim() - 1)))
-        direction = -grad / norms if self.targeted else grad / norms
-        return (inputs + step_size * direction).clamp(bounds.lower, bounds.upper)
-
-
 @ATTACKS.register("fgsm_l2/native")
-class NativeFGSML2(NativeNormStep, FGSML2):
+class NativeFGSML2(NativeStep, FGSML2):
     """FGSM (L2), native PyTorch engine."""
 
 
 @ATTACKS.register("pgd/native")
-class NativePGD(NativeNormStep, PGD):
+class NativePGD(NativeStep, PGD):
     """PGD (Linf), native PyTorch engine."""
 
 
 @ATTACKS.register("pgd_l2/native")
-class NativePGDL2(NativeNormStep, PGDL2):
+class NativePGDL2(NativeStep, PGDL2):
     """PGD (L2), native PyTorch engine."""
 
 
 # --- ART --------------------------------------------------------------------------------------
 
 
-class ArtNormStep(ArtStep):
-    """ART's ``FastGradientMethod`` in the attack's norm."""
-
-    def step(self, model, inputs, labels, *, step_size, bounds, targets):
-        from art.attacks.evasion import FastGradientMethod
-
-        attack = FastGradientMethod(
-            self.wrapped(model, inputs, bounds),
-            norm=ART_NORMS[self.norm],
-            eps=step_size,
-            targeted=self.targeted,
-            batch_size=max(1, len(inputs)),
-        )
-        return self.generate(attack, inputs, labels, targets)
-
-
 @ATTACKS.register("fgsm_l2/art")
-class ArtFGSML2(ArtNormStep, FGSML2):
+class ArtFGSML2(ArtStep, FGSML2):
     """FGSM (L2), ART's FastGradientMethod(norm=2)."""
 
 
 @ATTACKS.register("pgd/art")
-class ArtPGD(ArtNormStep, PGD):
+class ArtPGD(ArtStep, PGD):
     """PGD (Linf), ART's ProjectedGradientDescent with one random initialisation."""
 
     def run(self, model, inputs, labels, *, budget, bounds, targets):
@@ -197,31 +166,13 @@ class ArtPGDL2(ArtPGD, PGDL2):
 # --- Foolbox ----------------------------------------------------------------------------------
 
 
-class FoolboxNormStep(FoolboxStep):
-    """Foolbox's one-step attack in the attack's norm (targeted: its one-step BIM, the same update)."""
-
-    def step(self, model, inputs, labels, *, step_size, bounds, targets):
-        if self.norm == "linf":
-            return super().step(model, inputs, labels, step_size=step_size, bounds=bounds, targets=targets)
-        import foolbox as fb
-
-        attack = (
-            fb.attacks.L2BasicIterativeAttack(rel_stepsize=1.0, steps=1, random_start=False)
-            if self.targeted
-            else fb.attacks.L2FastGradientAttack(random_start=False)
-        )
-        return self.run_attack(
-            attack, model, inputs, labels, epsilon=step_size, bounds=bounds, targets=targets
-        )
-
-
 @ATTACKS.register("fgsm_l2/foolbox")
-class FoolboxFGSML2(FoolboxNormStep, FGSML2):
+class FoolboxFGSML2(FoolboxStep, FGSML2):
     """FGSM (L2), Foolbox's L2FastGradientAttack (targeted: its one-step L2 BIM)."""
 
 
 @ATTACKS.register("pgd/foolbox")
-class FoolboxPGD(FoolboxNormStep, PGD):
+class FoolboxPGD(FoolboxStep, PGD):
     """PGD (Linf), Foolbox's LinfPGD."""
 
     def run(self, model, inputs, labels, *, budget, bounds, targets):
