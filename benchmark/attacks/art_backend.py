@@ -11,6 +11,7 @@ log a success rate, and those forwards are counted.
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 from contextlib import nullcontext
 from typing import Any
 
@@ -19,8 +20,8 @@ import torch
 from torch import nn
 
 from benchmark.attacks.base import CountingModel
-from benchmark.attacks.gradient import FGSM, BIMa, BIMb
-from benchmark.attacks.library import LibraryStep
+from benchmark.attacks.gradient import FGSM, BIMa, BIMb, GradientStepAttack
+from benchmark.attacks.library import LibraryAttack
 from benchmark.registry import ATTACKS
 from benchmark.representations.base import Bounds
 
@@ -50,8 +51,8 @@ class _KeepMode(nn.Module):
         return self.model(inputs)
 
 
-class ArtStep(LibraryStep):
-    """One FGSM step, in the attack's norm, by ART's ``FastGradientMethod`` on a ``PyTorchClassifier``."""
+class ArtBackend(LibraryAttack):
+    """ART plumbing: the counted model as a ``PyTorchClassifier``, and torch in / torch out."""
 
     backend = "art"
     library = "art"
@@ -81,6 +82,24 @@ class ArtStep(LibraryStep):
         assert classes is not None  # the base class rejects a targeted call without targets
         adversarial = attack.generate(x=inputs.detach().cpu().numpy(), y=classes.cpu().numpy())
         return torch.from_numpy(np.asarray(adversarial)).to(device=inputs.device, dtype=inputs.dtype)
+
+
+class ArtEvasion(ArtBackend):
+    """An attack that is one ART ``EvasionAttack`` per budget (JSMA, DeepFool, CW, APGD, ...)."""
+
+    @abstractmethod
+    def build(self, estimator: Any, budget: float, batch_size: int) -> Any:
+        """The ART attack for one budget on ``estimator``."""
+
+    def run(self, model, inputs, labels, *, budget, bounds, targets):
+        if self.budget_kind == "epsilon" and budget == 0:
+            return inputs  # ART rejects eps=0; the zero ball holds only the inputs, at no cost
+        attack = self.build(self.wrapped(model, inputs, bounds), budget, max(1, len(inputs)))
+        return self.generate(attack, inputs, labels, targets)
+
+
+class ArtStep(ArtBackend, GradientStepAttack):
+    """One FGSM step, in the attack's norm, by ART's ``FastGradientMethod``."""
 
     def step(self, model, inputs, labels, *, step_size, bounds, targets):
         from art.attacks.evasion import FastGradientMethod

@@ -10,32 +10,15 @@ reproducible runs.
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from typing import Any
-
 import numpy as np
 import torch
 
-from benchmark.attacks.art_backend import ArtStep
+from benchmark.attacks.art_backend import ArtEvasion
 from benchmark.registry import ATTACKS
 
 
-class ArtAttack(ArtStep):
-    """An attack that is one ART ``EvasionAttack`` call per budget."""
-
-    @abstractmethod
-    def build(self, estimator: Any, budget: float, batch_size: int) -> Any:
-        """The ART attack for one budget on ``estimator``."""
-
-    def run(self, model, inputs, labels, *, budget, bounds, targets):
-        if self.budget_kind == "epsilon" and budget == 0:
-            return inputs  # ART rejects eps=0; the zero ball holds only the inputs, at no cost
-        attack = self.build(self.wrapped(model, inputs, bounds), budget, max(1, len(inputs)))
-        return self.generate(attack, inputs, labels, targets)
-
-
 @ATTACKS.register("jsma/art")
-class ArtJSMA(ArtAttack):
+class ArtJSMA(ArtEvasion):
     """Jacobian-based Saliency Map Attack (Papernot et al. 2016; Esmaeilpour et al. 2021 sec. 2.5),
     ART's ``SaliencyMapMethod``; the budget is gamma, the largest fraction of input elements that may
     change (ibid. sec. 4.3).
@@ -75,7 +58,7 @@ class ArtJSMA(ArtAttack):
 
 
 @ATTACKS.register("apgd/art")
-class ArtAPGD(ArtAttack):
+class ArtAPGD(ArtEvasion):
     """Auto-PGD, Linf, cross-entropy loss (Croce & Hein 2020), ART's ``AutoProjectedGradientDescent``,
     one random start and ``steps`` iterations at eps = budget; the step size starts at ``2 * eps``
     and adapts (ibid.). Besides each gradient's forward, ART predicts the batch about once per
@@ -107,7 +90,7 @@ class ArtAPGD(ArtAttack):
 
 
 @ATTACKS.register("autoattack/art")
-class ArtAutoAttack(ArtAttack):
+class ArtAutoAttack(ArtEvasion):
     """AutoAttack, Linf, untargeted (Croce & Hein 2020), with ART's standard list at eps = budget:
     APGD-CE and APGD-DLR (100 iterations, 5 restarts each), DeepFool, Square (5000 queries, 5
     restarts), each run on the examples that every earlier one left robust. ``square_max_iter``
@@ -159,7 +142,7 @@ class ArtAutoAttack(ArtAttack):
 
 
 @ATTACKS.register("square/art")
-class ArtSquare(ArtAttack):
+class ArtSquare(ArtEvasion):
     """Square Attack, Linf, untargeted, black-box (Andriushchenko et al. 2020), ART's
     ``SquareAttack``: random square updates at eps = budget, one restart, ``max_iter`` iterations
     after the initial stripes, each up to three forwards per example (ART predicts the batch, then

@@ -14,14 +14,14 @@ from typing import Any
 import torch
 
 from benchmark.attacks.base import CountingModel
-from benchmark.attacks.gradient import FGSM, BIMa, BIMb
-from benchmark.attacks.library import LibraryStep
+from benchmark.attacks.gradient import FGSM, BIMa, BIMb, GradientStepAttack
+from benchmark.attacks.library import LibraryAttack
 from benchmark.registry import ATTACKS
 from benchmark.representations.base import Bounds
 
 
-class FoolboxStep(LibraryStep):
-    """One FGSM step, in the attack's norm, by Foolbox on a ``PyTorchModel``."""
+class FoolboxBackend(LibraryAttack):
+    """Foolbox plumbing: the counted model as a ``PyTorchModel``, and this attack's criterion."""
 
     backend = "foolbox"
     library = "foolbox"
@@ -39,11 +39,12 @@ class FoolboxStep(LibraryStep):
         inputs: torch.Tensor,
         labels: torch.Tensor,
         *,
-        epsilon: float,
+        epsilon: float | None,
         bounds: Bounds,
         targets: torch.Tensor | None,
     ) -> torch.Tensor:
-        """``attack.run`` with this attack's criterion (targeted: reach ``targets``)."""
+        """``attack.run`` with this attack's criterion (targeted: reach ``targets``); minimization
+        attacks (DeepFool, CW) take no ``epsilon``."""
         import foolbox as fb
 
         criterion = (
@@ -51,7 +52,12 @@ class FoolboxStep(LibraryStep):
             if self.targeted
             else fb.criteria.Misclassification(labels)
         )
-        return attack.run(self.wrapped(model, inputs, bounds), inputs, criterion, epsilon=epsilon)
+        extra = {} if epsilon is None else {"epsilon": epsilon}
+        return attack.run(self.wrapped(model, inputs, bounds), inputs, criterion, **extra)
+
+
+class FoolboxStep(FoolboxBackend, GradientStepAttack):
+    """One FGSM step, in the attack's norm, by Foolbox."""
 
     def step(self, model, inputs, labels, *, step_size, bounds, targets):
         import foolbox as fb

@@ -19,8 +19,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from benchmark.attacks.base import AttackResult, CountingModel
-from benchmark.attacks.gradient import GradientStepAttack
+from benchmark.attacks.base import Attack, AttackResult, CountingModel
 from benchmark.errors import BenchmarkError
 from benchmark.representations.base import Bounds
 
@@ -38,8 +37,8 @@ def frozen_parameters(model: nn.Module) -> Iterator[None]:
             parameter.requires_grad_(True)
 
 
-class LibraryStep(GradientStepAttack):
-    """A gradient-step attack computed by a third-party library (subclasses name it and wrap models)."""
+class LibraryAttack(Attack):
+    """An attack computed by a third-party library (subclasses name it and wrap models)."""
 
     #: import name of the library
     library: ClassVar[str]

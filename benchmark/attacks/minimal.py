@@ -20,15 +20,14 @@ for the constant ``c``). They are computed by ART and Foolbox, whose algorithms 
 
 from __future__ import annotations
 
-import math
 from abc import abstractmethod
 from typing import Any
 
 import torch
 
-from benchmark.attacks.art_backend import ArtStep
+from benchmark.attacks.art_backend import ArtEvasion
 from benchmark.attacks.base import Attack
-from benchmark.attacks.foolbox_backend import FoolboxStep
+from benchmark.attacks.foolbox_backend import FoolboxBackend
 from benchmark.errors import BenchmarkError
 from benchmark.registry import ATTACKS
 
@@ -97,28 +96,16 @@ class CarliniWagnerL2(Attack):
 # --- ART --------------------------------------------------------------------------------------
 
 
-class ArtMinimal(ArtStep):
-    """An ART minimal-perturbation attack: subclasses build it for an iteration budget."""
-
-    @abstractmethod
-    def build(self, classifier: Any, iterations: int, batch_size: int) -> Any:
-        """ART's attack on ``classifier`` for ``iterations`` iterations."""
-
-    def run(self, model, inputs, labels, *, budget, bounds, targets):
-        attack = self.build(self.wrapped(model, inputs, bounds), int(budget), max(1, len(inputs)))
-        return self.generate(attack, inputs, labels, targets)
-
-
 @ATTACKS.register("deepfool/art")
-class ArtDeepFool(ArtMinimal, DeepFool):
+class ArtDeepFool(ArtEvasion, DeepFool):
     """DeepFool (L2), ART's DeepFool (its ``epsilon`` is the overshoot, ``nb_grads`` the candidates)."""
 
-    def build(self, classifier, iterations, batch_size):
+    def build(self, estimator, budget, batch_size):
         from art.attacks.evasion import DeepFool as ArtDeepFoolAttack
 
         return ArtDeepFoolAttack(
-            classifier,
-            max_iter=iterations,
+            estimator,
+            max_iter=int(budget),
             epsilon=self.overshoot,
             nb_grads=self.candidates,
             batch_size=batch_size,
@@ -127,19 +114,19 @@ class ArtDeepFool(ArtMinimal, DeepFool):
 
 
 @ATTACKS.register("cw_l2/art")
-class ArtCarliniWagnerL2(ArtMinimal, CarliniWagnerL2):
+class ArtCarliniWagnerL2(ArtEvasion, CarliniWagnerL2):
     """CW L2, ART's CarliniL2Method."""
 
-    def build(self, classifier, iterations, batch_size):
+    def build(self, estimator, budget, batch_size):
         from art.attacks.evasion import CarliniL2Method
 
         return CarliniL2Method(
-            classifier,
+            estimator,
             confidence=self.confidence,
             targeted=self.targeted,
             learning_rate=self.learning_rate,
             binary_search_steps=self.binary_search_steps,
-            max_iter=iterations,
+            max_iter=int(budget),
             initial_const=self.initial_const,
             batch_size=batch_size,
             verbose=False,
@@ -149,17 +136,7 @@ class ArtCarliniWagnerL2(ArtMinimal, CarliniWagnerL2):
 # --- Foolbox ----------------------------------------------------------------------------------
 
 
-class _NoEpsilon:
-    """A Foolbox minimization attack behind ``run_attack``'s call: it takes no epsilon, so drop it."""
-
-    def __init__(self, attack: Any) -> None:
-        self.attack = attack
-
-    def run(self, model: Any, inputs: Any, criterion: Any, *, epsilon: float) -> Any:
-        return self.attack.run(model, inputs, criterion)
-
-
-class FoolboxMinimal(FoolboxStep):
+class FoolboxMinimal(FoolboxBackend):
     """A Foolbox minimization attack: subclasses build it for an iteration budget."""
 
     @abstractmethod
@@ -167,10 +144,8 @@ class FoolboxMinimal(FoolboxStep):
         """Foolbox's attack for ``iterations`` iterations."""
 
     def run(self, model, inputs, labels, *, budget, bounds, targets):
-        attack = _NoEpsilon(self.build(int(budget)))
-        return self.run_attack(
-            attack, model, inputs, labels, epsilon=math.inf, bounds=bounds, targets=targets
-        )
+        attack = self.build(int(budget))
+        return self.run_attack(attack, model, inputs, labels, epsilon=None, bounds=bounds, targets=targets)
 
 
 @ATTACKS.register("deepfool/foolbox")
