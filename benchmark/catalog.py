@@ -7,68 +7,102 @@ when it is imported, so the two never disagree.
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from benchmark.paths import project_root
-from benchmark.registry import ATTACKS, DATASETS, MODELS, REPRESENTATIONS, SUITES
+from benchmark.registry import ATTACKS, DATASETS, MODELS, REPRESENTATIONS, SUITES, Registry
 
-for _name, _target in {
-    "synth10": "benchmark.data.synth10:Synth10",
-}.items():
-    DATASETS.register_lazy(_name, _target)
 
-for _name, _target in {
-    "waveform": "benchmark.representations.waveform:Waveform",
-    "stft": "benchmark.representations.spectral:STFT",
-    "mel": "benchmark.representations.spectral:Mel",
-    "mfcc": "benchmark.representations.spectral:MFCC",
-    "dwt": "benchmark.representations.wavelet:DWT",
-    "stft_resized": "benchmark.representations.resize:STFTResized",
-    "mel_resized": "benchmark.representations.resize:MelResized",
-    "mfcc_resized": "benchmark.representations.resize:MFCCResized",
-    "dwt_resized": "benchmark.representations.resize:DWTResized",
-}.items():
-    REPRESENTATIONS.register_lazy(_name, _target)
+def _register(registry: Registry[Any], table: dict[str, str]) -> None:
+    """Register each ``name: "module:attr"`` of ``table`` lazily."""
+    for name, target in table.items():
+        registry.register_lazy(name, target)
 
-for _name, _target in {
-    "cnn2d": "benchmark.models.koerich:cnn2d",
-    "cnn1d_gammatone": "benchmark.models.koerich:cnn1d_gammatone",
-    "resnet18": "benchmark.models.esmaeilpour:resnet18",
-    "resnet34": "benchmark.models.esmaeilpour:resnet34",
-    "resnet56": "benchmark.models.esmaeilpour:resnet56",
-    "alexnet": "benchmark.models.esmaeilpour:alexnet",
-    "googlenet": "benchmark.models.esmaeilpour:googlenet",
-    "sbcnn": "benchmark.models.esmaeilpour:sbcnn",
-    "lstm": "benchmark.models.esmaeilpour:lstm",
-    "freq_channels_cnn1d": "benchmark.models.wyse:freq_channels_cnn1d",
-}.items():
-    MODELS.register_lazy(_name, _target)
 
-for _attack, _class in {"fgsm": "FGSM", "bim_a": "BIMa", "bim_b": "BIMb"}.items():
-    ATTACKS.register_lazy(f"{_attack}/native", f"benchmark.attacks.native:Native{_class}")
-    ATTACKS.register_lazy(f"{_attack}/art", f"benchmark.attacks.art_backend:Art{_class}")
-    ATTACKS.register_lazy(f"{_attack}/foolbox", f"benchmark.attacks.foolbox_backend:Foolbox{_class}")
+#: class-name prefix of each backend's implementation of an attack
+_BACKEND_PREFIX = {"native": "Native", "art": "Art", "foolbox": "Foolbox"}
 
-for _attack, _class in {"fgsm_l2": "FGSML2", "pgd": "PGD", "pgd_l2": "PGDL2"}.items():
-    for _backend, _prefix in {"native": "Native", "art": "Art", "foolbox": "Foolbox"}.items():
-        ATTACKS.register_lazy(f"{_attack}/{_backend}", f"benchmark.attacks.projected:{_prefix}{_class}")
 
-for _name, _target in {
-    "deepfool/art": "benchmark.attacks.minimal:ArtDeepFool",
-    "deepfool/foolbox": "benchmark.attacks.minimal:FoolboxDeepFool",
-    "deepfool_linf/foolbox": "benchmark.attacks.minimal:FoolboxDeepFoolLinf",
-    "cw_l2/art": "benchmark.attacks.minimal:ArtCarliniWagnerL2",
-    "cw_l2/foolbox": "benchmark.attacks.minimal:FoolboxCarliniWagnerL2",
-}.items():
-    ATTACKS.register_lazy(_name, _target)
+def _register_grid(classes: dict[str, str], modules: dict[str, str]) -> None:
+    """Every attack of ``classes`` through every backend of ``modules``: ``<attack>/<backend>``
+    is ``<module>:<Prefix><Class>``."""
+    for attack, name in classes.items():
+        for backend, module in modules.items():
+            ATTACKS.register_lazy(f"{attack}/{backend}", f"{module}:{_BACKEND_PREFIX[backend]}{name}")
 
-for _name, _target in {
-    "jsma/art": "benchmark.attacks.art_suite:ArtJSMA",
-    "apgd/art": "benchmark.attacks.art_suite:ArtAPGD",
-    "autoattack/art": "benchmark.attacks.art_suite:ArtAutoAttack",
-    "square/art": "benchmark.attacks.art_suite:ArtSquare",
-    "lbfgs/native": "benchmark.attacks.lbfgs:NativeLBFGS",
-}.items():
-    ATTACKS.register_lazy(_name, _target)
+
+_register(
+    DATASETS,
+    {
+        "synth10": "benchmark.data.synth10:Synth10",
+    },
+)
+
+_register(
+    REPRESENTATIONS,
+    {
+        "waveform": "benchmark.representations.waveform:Waveform",
+        "stft": "benchmark.representations.spectral:STFT",
+        "mel": "benchmark.representations.spectral:Mel",
+        "mfcc": "benchmark.representations.spectral:MFCC",
+        "dwt": "benchmark.representations.wavelet:DWT",
+        "stft_resized": "benchmark.representations.resize:STFTResized",
+        "mel_resized": "benchmark.representations.resize:MelResized",
+        "mfcc_resized": "benchmark.representations.resize:MFCCResized",
+        "dwt_resized": "benchmark.representations.resize:DWTResized",
+    },
+)
+
+_register(
+    MODELS,
+    {
+        "cnn2d": "benchmark.models.koerich:cnn2d",
+        "cnn1d_gammatone": "benchmark.models.koerich:cnn1d_gammatone",
+        "resnet18": "benchmark.models.esmaeilpour:resnet18",
+        "resnet34": "benchmark.models.esmaeilpour:resnet34",
+        "resnet56": "benchmark.models.esmaeilpour:resnet56",
+        "alexnet": "benchmark.models.esmaeilpour:alexnet",
+        "googlenet": "benchmark.models.esmaeilpour:googlenet",
+        "sbcnn": "benchmark.models.esmaeilpour:sbcnn",
+        "lstm": "benchmark.models.esmaeilpour:lstm",
+        "freq_channels_cnn1d": "benchmark.models.wyse:freq_channels_cnn1d",
+    },
+)
+
+_register_grid(
+    {"fgsm": "FGSM", "bim_a": "BIMa", "bim_b": "BIMb"},
+    {
+        "native": "benchmark.attacks.native",
+        "art": "benchmark.attacks.art_backend",
+        "foolbox": "benchmark.attacks.foolbox_backend",
+    },
+)
+_register_grid(
+    {"fgsm_l2": "FGSML2", "pgd": "PGD", "pgd_l2": "PGDL2"},
+    dict.fromkeys(("native", "art", "foolbox"), "benchmark.attacks.projected"),
+)
+
+_register(
+    ATTACKS,
+    {
+        "deepfool/art": "benchmark.attacks.minimal:ArtDeepFool",
+        "deepfool/foolbox": "benchmark.attacks.minimal:FoolboxDeepFool",
+        "deepfool_linf/foolbox": "benchmark.attacks.minimal:FoolboxDeepFoolLinf",
+        "cw_l2/art": "benchmark.attacks.minimal:ArtCarliniWagnerL2",
+        "cw_l2/foolbox": "benchmark.attacks.minimal:FoolboxCarliniWagnerL2",
+    },
+)
+
+_register(
+    ATTACKS,
+    {
+        "jsma/art": "benchmark.attacks.art_suite:ArtJSMA",
+        "apgd/art": "benchmark.attacks.art_suite:ArtAPGD",
+        "autoattack/art": "benchmark.attacks.art_suite:ArtAutoAttack",
+        "square/art": "benchmark.attacks.art_suite:ArtSquare",
+        "lbfgs/native": "benchmark.attacks.lbfgs:NativeLBFGS",
+    },
+)
 
 
 @dataclass(frozen=True)

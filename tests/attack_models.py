@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmark.attacks.base import AttackResult
+from benchmark.registry import ATTACKS
 from benchmark.representations.base import Bounds
 
 BOUNDS = Bounds(0.0, 1.0)
 
 
-def task(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Class c brightens quadrant c of a noisy (1, 16, 16) image in [0, 1]."""
+def task(n: int, generator: torch.Generator, size: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    """Class c brightens quadrant c of a noisy (1, size, size) image in [0, 1]."""
     labels = torch.arange(n) % 4
-    inputs = 0.4 + 0.15 * torch.randn(n, 1, 16, 16, generator=generator)
+    inputs = 0.4 + 0.15 * torch.randn(n, 1, size, size, generator=generator)
+    half = size // 2
     for c in range(4):
         row, col = divmod(c, 2)
-        inputs[labels == c, :, 8 * row : 8 * row + 8, 8 * col : 8 * col + 8] += 0.15
+        inputs[labels == c, :, half * row : half * (row + 1), half * col : half * (col + 1)] += 0.15
     return inputs.clamp(BOUNDS.lower, BOUNDS.upper), labels
 
 
@@ -67,3 +70,28 @@ def input_gradient(model: nn.Module, inputs: torch.Tensor, classes: torch.Tensor
     F.cross_entropy(model(inputs), classes, reduction="sum").backward()
     assert inputs.grad is not None
     return inputs.grad
+
+
+def cached_attacks(
+    problem: tuple[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor],
+    budgets: Callable[[str], Sequence[float]],
+) -> Callable[[str, str, bool], AttackResult]:
+    """``get(attack, backend, targeted)``: the attack over ``budgets(attack)``, computed once."""
+    model, inputs, labels, targets = problem
+    cache: dict[tuple[str, str, bool], AttackResult] = {}
+
+    def get(attack: str, backend: str, targeted: bool) -> AttackResult:
+        key = (attack, backend, targeted)
+        if key not in cache:
+            instance = ATTACKS.get(f"{attack}/{backend}")(targeted=targeted)
+            cache[key] = instance(
+                model,
+                inputs,
+                labels,
+                budgets=budgets(attack),
+                bounds=BOUNDS,
+                targets=targets if targeted else None,
+            )
+        return cache[key]
+
+    return get

@@ -14,6 +14,7 @@ import pytest
 import torch
 from attack_models import (
     BOUNDS,
+    cached_attacks,
     input_gradient,
     single_thread,  # noqa: F401  (autouse fixture: one intra-op thread)
     trained_problem,
@@ -46,19 +47,7 @@ def problem() -> tuple[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor]:
 @pytest.fixture(scope="module")
 def attacked(problem) -> Callable[[str, str, bool], AttackResult]:
     """``attacked(attack, backend, targeted)``: the attack over ``BUDGETS``, computed once."""
-    model, inputs, labels, targets = problem
-    cache: dict[tuple[str, str, bool], AttackResult] = {}
-
-    def get(attack: str, backend: str, targeted: bool) -> AttackResult:
-        key = (attack, backend, targeted)
-        if key not in cache:
-            instance = ATTACKS.get(f"{attack}/{backend}")(targeted=targeted)
-            cache[key] = instance(
-                model, inputs, labels, budgets=BUDGETS, bounds=BOUNDS, targets=targets if targeted else None
-            )
-        return cache[key]
-
-    return get
+    return cached_attacks(problem, lambda attack: BUDGETS)
 
 
 # --- the native engine against hand computation ----------------------------------------------

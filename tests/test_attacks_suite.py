@@ -8,41 +8,25 @@ brightens quadrant c of a noisy (1, 12, 12) image); NumPy is seeded for ART's ra
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from attack_models import (
+    BOUNDS,
+    single_thread,  # noqa: F401  (autouse fixture: one intra-op thread)
+    task,
+)
 from torch import nn
 
 from benchmark.attacks.base import Attack, AttackResult, check_budgets
 from benchmark.errors import BenchmarkError, BudgetError
 from benchmark.registry import ATTACKS
-from benchmark.representations.base import Bounds
 
-BOUNDS = Bounds(0.0, 1.0)
 BATCH = 16
 ELEMENTS = 12 * 12
 NAMES = ("jsma/art", "lbfgs/native", "apgd/art", "autoattack/art", "square/art")
-
-
-def _task(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    labels = torch.arange(n) % 4
-    inputs = 0.4 + 0.15 * torch.randn(n, 1, 12, 12, generator=generator)
-    for c in range(4):
-        row, col = divmod(c, 2)
-        inputs[labels == c, :, 6 * row : 6 * row + 6, 6 * col : 6 * col + 6] += 0.15
-    return inputs.clamp(BOUNDS.lower, BOUNDS.upper), labels
-
-
-@pytest.fixture(scope="module", autouse=True)
-def single_thread() -> Iterator[None]:
-    """One intra-op thread: the model is tiny and the CPU is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +41,14 @@ def problem() -> tuple[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor]:
         nn.Flatten(),
         nn.Linear(16, 4),
     )
-    train_inputs, train_labels = _task(128, generator)
+    train_inputs, train_labels = task(128, generator, size=12)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-2)
     for _ in range(40):
         optimizer.zero_grad()
         F.cross_entropy(model(train_inputs), train_labels).backward()
         optimizer.step()
     model.eval().zero_grad(set_to_none=True)
-    inputs, labels = _task(BATCH, generator)
+    inputs, labels = task(BATCH, generator, size=12)
     with torch.no_grad():
         assert (model(inputs).argmax(1) == labels).float().mean() > 0.9
     return model, inputs, labels, (labels + 1) % 4

@@ -180,6 +180,11 @@ class Attack(ABC):
     ) -> torch.Tensor:
         """Return raw adversarial inputs for one budget (the base class projects and judges)."""
 
+    @contextmanager
+    def calling(self, model: nn.Module) -> Iterator[None]:
+        """Context held around a whole call; backends use it to set up and tear down state."""
+        yield
+
     def __call__(
         self,
         model: nn.Module,
@@ -195,27 +200,39 @@ class Attack(ABC):
             raise BudgetError(f"attack {self.name!r} (backend {self.backend!r}) is targeted: pass targets")
         counting = model if isinstance(model, CountingModel) else CountingModel(model)
         result = AttackResult(self.name, self.backend, self.norm, self.targeted)
-        for budget in budgets:
-            counting.reset()
-            raw = self.run(counting, inputs, labels, budget=float(budget), bounds=bounds, targets=targets)
-            raw = raw.detach().to(inputs.dtype)
-            if self.budget_kind == "epsilon":
-                adversarial = project(raw, inputs, float(budget), self.norm, bounds)
-            else:  # an iteration or fraction budget does not bound the distance: only the input bounds apply
-                adversarial = raw.clamp(bounds.lower, bounds.upper)
-            with counting.uncounted(), torch.no_grad():
-                logits = counting(adversarial)
-            predictions = logits.argmax(dim=1)
-            success = predictions == targets if self.targeted else predictions != labels
-            result.outputs.append(
-                AttackOutput(
-                    budget=float(budget),
-                    adversarial=adversarial,
-                    success=success,
-                    logits=logits,
-                    gradient_evals=counting.gradient_evals,
-                    gradient_batches=counting.gradient_batches,
-                    forward_evals=counting.forward_evals,
+        with self.calling(model):
+            for budget in budgets:
+                result.outputs.append(
+                    self._one_budget(counting, inputs, labels, float(budget), bounds, targets)
                 )
-            )
         return result
+
+    def _one_budget(
+        self,
+        counting: CountingModel,
+        inputs: torch.Tensor,
+        labels: torch.Tensor,
+        budget: float,
+        bounds: Bounds,
+        targets: torch.Tensor | None,
+    ) -> AttackOutput:
+        """Run, project, judge and count one budget."""
+        counting.reset()
+        raw = self.run(counting, inputs, labels, budget=budget, bounds=bounds, targets=targets).detach()
+        raw = raw.to(inputs.dtype)
+        if self.budget_kind == "epsilon":
+            adversarial = project(raw, inputs, budget, self.norm, bounds)
+        else:  # an iteration or fraction budget does not bound the distance: only the input bounds apply
+            adversarial = raw.clamp(bounds.lower, bounds.upper)
+        with counting.uncounted(), torch.no_grad():
+            logits = counting(adversarial)
+        predictions = logits.argmax(dim=1)
+        return AttackOutput(
+            budget=budget,
+            adversarial=adversarial,
+            success=predictions == targets if self.targeted else predictions != labels,
+            logits=logits,
+            gradient_evals=counting.gradient_evals,
+            gradient_batches=counting.gradient_batches,
+            forward_evals=counting.forward_evals,
+        )

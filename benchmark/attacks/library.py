@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import importlib
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from benchmark.attacks.base import Attack, AttackResult, CountingModel
+from benchmark.attacks.base import Attack, CountingModel
 from benchmark.errors import BenchmarkError
 from benchmark.representations.base import Bounds
 
@@ -67,20 +67,12 @@ class LibraryAttack(Attack):
             self._wrapped = (key, self.wrap(model, inputs, bounds))
         return self._wrapped[1]
 
-    def __call__(
-        self,
-        model: nn.Module,
-        inputs: torch.Tensor,
-        labels: torch.Tensor,
-        *,
-        budgets: Sequence[float],
-        bounds: Bounds,
-        targets: torch.Tensor | None = None,
-    ) -> AttackResult:
+    @contextmanager
+    def calling(self, model: nn.Module) -> Iterator[None]:
+        """Freeze the model's parameters for the call, and drop the wrapper afterwards so the
+        caller's model is not kept alive between calls."""
         try:
             with frozen_parameters(model):
-                return super().__call__(
-                    model, inputs, labels, budgets=budgets, bounds=bounds, targets=targets
-                )
+                yield
         finally:
-            self._wrapped = None  # do not keep the caller's model alive between calls
+            self._wrapped = None
