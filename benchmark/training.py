@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -25,8 +27,9 @@ from benchmark.data.protocol import PreparedData
 from benchmark.data.segments import Segments, segment_tracks
 from benchmark.errors import BenchmarkError
 from benchmark.metrics import accuracies
-from benchmark.models.reference import ReferenceModel
-from benchmark.progress import progress_bar
+from benchmark.models.reference import ReferenceModel, build_reference, load_reference, save_reference
+from benchmark.models.spec import ModelSpec
+from benchmark.progress import CONSOLE, progress_bar
 from benchmark.representations.base import Representation
 from benchmark.representations.cache import features_of
 
@@ -184,3 +187,56 @@ def train_reference(
         "torch_version": torch.__version__,
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+
+
+def train_entries(
+    models: Mapping[str, ModelSpec],
+    prepared: PreparedData,
+    folder: Path,
+    *,
+    suite: str,
+    test_fold: int,
+    seed: int,
+    device: torch.device,
+    reuse: bool = False,
+    independent_init: bool = False,
+) -> list[dict[str, Any]]:
+    """Train each model of ``models`` into ``folder``; return their cards.
+
+    Every model is built before any trains, so a bad representation setting fails with nothing
+    written (under ``fork_rng``, so initial weights are what they were without the check). With
+    ``reuse``, a checkpoint already in ``folder`` for the same spec and data is kept (a resumed
+    sweep); with ``independent_init``, each model's initial weights come from ``seed`` alone
+    rather than from the generator's state after the models trained before it.
+    """
+    sizes = {
+        "sample_rate": prepared.sample_rate,
+        "segment_samples": prepared.segment_samples,
+        "num_classes": prepared.num_classes,
+    }
+    with torch.random.fork_rng(devices=[]):
+        for entry, spec in models.items():
+            build_reference(entry, spec, **sizes)
+    cards = []
+    for entry, spec in models.items():
+        if reuse:
+            try:
+                _, card = load_reference(entry, spec, folder, suite=suite, **sizes)
+                if card.get("dataset", {}).get("content_sha256") == prepared.identity["content_sha256"]:
+                    CONSOLE.print(f"{entry}: reusing the checkpoint in {folder}")
+                    cards.append(card)
+                    continue
+            except BenchmarkError:
+                pass
+        if independent_init:
+            torch.manual_seed(seed)
+        model = build_reference(entry, spec, **sizes)
+        card = train_reference(model, prepared, test_fold=test_fold, seed=seed, device=device)
+        weights = save_reference(model, folder, card)
+        test = card["clean_accuracy"]["test"]
+        print(
+            f"{entry}: test accuracy segment {test['segment']:.3f}, MV {test['mv']:.3f}, SR {test['sr']:.3f} "
+            f"({card['training']['epochs_run']} epochs, {card['training']['wall_time_s']:.1f} s) -> {weights}"
+        )
+        cards.append(card)
+    return cards

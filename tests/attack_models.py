@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmark.attacks.base import AttackResult
+from benchmark.budgets import Bounds
 from benchmark.registry import ATTACKS
-from benchmark.representations.base import Bounds
 
 BOUNDS = Bounds(0.0, 1.0)
 

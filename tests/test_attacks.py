@@ -22,9 +22,9 @@ from attack_models import (
 from torch import nn
 
 from benchmark.attacks.base import Attack, AttackResult, project
+from benchmark.budgets import Bounds
 from benchmark.errors import BenchmarkError, BudgetError, UnknownNameError
 from benchmark.registry import ATTACKS
-from benchmark.representations.base import Bounds
 
 BACKENDS = ("native", "art", "foolbox")
 BATCH = 64
@@ -240,7 +240,7 @@ def test_unknown_attack_suggests_close_names():
 
 
 def test_iteration_budgets_are_whole_counts_and_skip_the_epsilon_ball():
-    from benchmark.attacks.base import check_budgets
+    from benchmark.budgets import check_budgets
     from benchmark.errors import BudgetError
 
     bounds = Bounds(0.0, 1.0)

@@ -367,7 +367,7 @@ def test_per_example_radii_are_refused_where_a_backend_takes_one_epsilon(problem
 
 def test_snr_radius_scale_guarantees_the_target_snr():
     """Koerich eq. 3-4 with P = RMS: a perturbation at the scaled radius never beats the target."""
-    from benchmark.attacks.base import snr_radius_scale
+    from benchmark.budgets import snr_radius_scale
     from benchmark.metrics import snr_db
 
     generator = torch.Generator().manual_seed(0)

@@ -20,7 +20,8 @@ from attack_models import (
 )
 from torch import nn
 
-from benchmark.attacks.base import Attack, AttackResult, check_budgets
+from benchmark.attacks.base import Attack, AttackResult
+from benchmark.budgets import check_budgets
 from benchmark.errors import BenchmarkError, BudgetError
 from benchmark.registry import ATTACKS
 
@@ -261,7 +262,7 @@ def test_autoattack_on_waveform_inputs_runs_without_square():
 def test_the_runner_seeding_makes_art_random_attacks_reproducible(problem, name, params):
     """ART draws restarts and squares from NumPy's global generator: the runner seeds it (and torch's)
     at the start of every cell, so a cell gives the same numbers whatever ran before it."""
-    from benchmark.harness.runner import seed_generators
+    from benchmark.runtime import seed_generators
 
     model, inputs, labels, _ = problem
     runs = []

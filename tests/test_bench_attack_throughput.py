@@ -23,8 +23,8 @@ from torch import nn
 
 from benchmark.attacks.base import project
 from benchmark.attacks.projected import seeded
+from benchmark.budgets import Bounds
 from benchmark.registry import ATTACKS
-from benchmark.representations.base import Bounds
 
 pytestmark = pytest.mark.benchmark(group="attack throughput: cnn2d compact on mel 64x63, batch 64")
 

@@ -17,8 +17,8 @@ import torch.nn.functional as F
 from attack_models import cnn2d_problem, fastest_paired
 from torch import nn
 
+from benchmark.budgets import Bounds
 from benchmark.registry import ATTACKS
-from benchmark.representations.base import Bounds
 
 pytestmark = pytest.mark.benchmark(group="bim_b: cnn2d compact, 10 steps, batch 64")
 

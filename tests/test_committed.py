@@ -12,10 +12,10 @@ import pytest
 
 from benchmark.cli import main
 from benchmark.data.protocol import prepare_data
-from benchmark.harness.suite import load_suite
 from benchmark.leaderboard.io import read_entry
 from benchmark.models.reference import load_reference
 from benchmark.paths import project_root
+from benchmark.plan.suite import load_suite
 
 ROOT = project_root()
 QUICK = ROOT / "leaderboards" / "quick" / "v1" / "synth10"

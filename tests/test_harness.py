@@ -8,95 +8,12 @@ from pathlib import Path
 
 import pytest
 from safetensors.torch import load_file, save_file
+from tiny_suite import TINY_SUITE, run_args
 
+from benchmark.cells import executors as executors_module
 from benchmark.cli import main
-from benchmark.harness import runner as runner_module
 from benchmark.jsonio import sha256_file
 from benchmark.leaderboard.io import read_entry
-
-TINY_SUITE = """
-name = "tiny"
-version = 1
-description = "tiny end-to-end test suite"
-dataset = "synth10"
-dataset_params = { tracks_per_class = 5, track_seconds = 2.0 }
-seed = 0
-test_fold = 0
-segment_seconds = 1.0
-overlap = 0.5
-batch_size = 16
-
-[models.cnn2d_stft]
-architecture = "cnn2d"
-representation = "stft"
-representation_params = { n_fft = 512, hop_length = 256 }
-training = { epochs = 3, batch_size = 16, patience = 2 }
-
-[models.cnn2d_stft_b]  # a second model on the same STFT: the transferability matrix needs two
-architecture = "cnn2d"
-representation = "stft"
-representation_params = { n_fft = 512, hop_length = 256 }
-training = { epochs = 2, batch_size = 16, patience = 2, learning_rate = 3e-3 }
-
-[models.cnn1d_gammatone_waveform]
-architecture = "cnn1d_gammatone"
-representation = "waveform"
-training = { epochs = 2, batch_size = 16, patience = 2 }
-
-[[attacks]]
-attack = "fgsm"
-backends = ["native", "art"]
-models = ["cnn2d_stft", "cnn1d_gammatone_waveform"]
-budgets = { stft = [0.005, 0.05], waveform = [0.005, 0.05] }
-
-[[attacks]]
-attack = "bim_b"
-backends = ["native"]
-models = ["cnn2d_stft"]
-params = { steps = 3, rel_stepsize = 0.5 }
-budgets = { stft = [0.005, 0.05] }
-
-[[attacks]]
-attack = "fgsm"
-domain = "waveform"
-backends = ["native"]
-models = ["cnn2d_stft", "cnn1d_gammatone_waveform"]
-budgets = { snr_db = [40.0, 20.0] }
-
-[[attacks]]
-attack = "pgd_l2"
-domain = "waveform"
-backends = ["native"]
-models = ["cnn2d_stft"]
-params = { steps = 2 }
-budgets = { snr_db = [30.0] }
-
-[[attacks]]
-attack = "bim_b"
-domain = "waveform"
-backends = ["art"]
-models = ["cnn2d_stft"]
-params = { steps = 2, rel_stepsize = 0.5 }
-budgets = { waveform = [0.001, 0.01] }
-
-[[attacks]]
-attack = "fgsm"
-targeted = true
-max_examples = 12
-backends = ["native"]
-models = ["cnn2d_stft"]
-budgets = { stft = [0.05] }
-
-[[transferability]]
-models = ["cnn2d_stft", "cnn2d_stft_b"]
-attacks = { "fgsm/native" = 0.05 }
-
-[[transfer]]
-source = "cnn2d_stft"
-target = "cnn1d_gammatone_waveform"
-attacks = ["fgsm/native"]
-budget = 0.01
-"""
 
 
 @pytest.fixture(scope="module")
@@ -115,22 +32,6 @@ def ran(trained) -> dict[str, Path]:
     output, cache = trained["root"] / "leaderboards", trained["root"] / "cache"
     assert main(run_args(trained, output, cache)) == 0
     return {**trained, "output": output, "cache": cache, "folder": output / "tiny" / "v1" / "synth10"}
-
-
-def run_args(paths: dict[str, Path], output: Path, cache: Path, suite: Path | None = None) -> list[str]:
-    return [
-        "run",
-        "--suite",
-        str(suite or paths["suite"]),
-        "--device",
-        "cpu",
-        "--baselines",
-        str(paths["baselines"]),
-        "--output",
-        str(output),
-        "--cache-dir",
-        str(cache),
-    ]
 
 
 def test_model_cards_record_training(trained):
@@ -218,9 +119,7 @@ def test_rerun_reads_every_cell_from_the_cache(ran, tmp_path, monkeypatch, capsy
     def forbidden(*args, **kwargs):
         raise AssertionError("a cached cell was recomputed")
 
-    monkeypatch.setattr(runner_module.SuiteRunner, "run_attack_cell", forbidden)
-    monkeypatch.setattr(runner_module.SuiteRunner, "run_transfer_cell", forbidden)
-    monkeypatch.setattr(runner_module.SuiteRunner, "run_transferability_cell", forbidden)
+    monkeypatch.setattr(executors_module, "execute", forbidden)
     assert main(run_args(ran, output, ran["cache"])) == 0
     second = read_entry(output / "tiny" / "v1" / "synth10" / "cnn2d_stft.json")
     assert second.attacks == first.attacks and second.cell_keys == first.cell_keys
@@ -229,16 +128,16 @@ def test_rerun_reads_every_cell_from_the_cache(ran, tmp_path, monkeypatch, capsy
 
 def test_interrupted_run_resumes_and_writes_no_partial_leaderboard(trained, tmp_path, monkeypatch):
     output, cache = tmp_path / "leaderboards", tmp_path / "cache"
-    original = runner_module.SuiteRunner.run_attack_cell
+    original = executors_module.execute
     calls = {"n": 0}
 
-    def interrupt_second(self, *args, **kwargs):
-        calls["n"] += 1
+    def interrupt_second(cell, inputs):
+        calls["n"] += cell.kind == "attack"
         if calls["n"] == 2:
             raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
+        return original(cell, inputs)
 
-    monkeypatch.setattr(runner_module.SuiteRunner, "run_attack_cell", interrupt_second)
+    monkeypatch.setattr(executors_module, "execute", interrupt_second)
     assert main(run_args(trained, output, cache)) == 130
     assert not output.exists()
     assert len(list((cache / "cells").rglob("*.json"))) == 1
@@ -336,8 +235,8 @@ def test_results_file_failing_the_schema_is_a_one_line_error(ran, tmp_path, caps
 
 
 def test_test_tracks_per_class_keeps_whole_tracks_of_every_class():
+    from benchmark.cells.inputs import TestSet
     from benchmark.data.protocol import prepare_data
-    from benchmark.harness.runner import TestSet
 
     prepared = prepare_data(
         "synth10", {"tracks_per_class": 5, "track_seconds": 2.0}, segment_seconds=1.0, overlap=0.5

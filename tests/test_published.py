@@ -11,7 +11,6 @@ from rich.console import Console
 
 from benchmark.cli import main
 from benchmark.errors import BenchmarkError
-from benchmark.harness.suite import load_suite
 from benchmark.leaderboard.io import entry_path, read_entry, write_entry
 from benchmark.leaderboard.published import (
     COMPARISON_TITLE,
@@ -26,6 +25,7 @@ from benchmark.leaderboard.published import (
 from benchmark.leaderboard.render import markdown, rich_tables
 from benchmark.leaderboard.schema import LeaderboardEntry, SuiteRef
 from benchmark.paths import project_root
+from benchmark.plan.suite import load_suite
 
 SEEDS = project_root().parent / "shared" / "seeds"
 PAPERS = {"koerich2020": "000", "esmaeilpour2021": "001", "pons2019": "002"}

@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from benchmark.data.augment import pitch_shift
 from benchmark.data.protocol import PreparedData, prepare_data
 from benchmark.errors import BenchmarkError
-from benchmark.harness.suite import load_suite
 from benchmark.models.reference import build_reference
 from benchmark.models.spec import ModelSpec, TrainingRecipe
+from benchmark.plan.suite import load_suite
 from benchmark.training import pitch_shifted_segments, train_reference, validation_tracks
 
 FACTORS = (0.75, 1.5)

@@ -22,8 +22,8 @@ from torch import nn
 from benchmark.attacks.base import CountingModel
 from benchmark.attacks.gradient import FGSM, BIMa, BIMb, GradientStepAttack
 from benchmark.attacks.library import LibraryAttack
+from benchmark.budgets import Bounds
 from benchmark.registry import ATTACKS
-from benchmark.representations.base import Bounds
 
 #: ART's name for each norm
 ART_NORMS = {"linf": np.inf, "l2": 2}

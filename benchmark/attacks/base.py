@@ -10,41 +10,18 @@ evaluations itself instead of trusting the attack library.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-from benchmark.errors import BudgetError
-from benchmark.representations.base import Bounds
-
-Norm = Literal["linf", "l2"]
-#: what a budget means: an epsilon-ball radius in the attack's norm (FGSM, BIM, PGD), or an
-#: iteration count for minimal-perturbation attacks whose result is not bounded by a radius
-#: (DeepFool's iteration grid, Esmaeilpour et al. 2021 sec. 4.3), or the fraction in (0, 1] of input
-#: elements that may change (JSMA's maximum distortion gamma, ibid. sec. 4.3)
-BudgetKind = Literal["epsilon", "iterations", "fraction"]
-#: an epsilon budget: one radius for the batch, or one per example shaped ``(B, 1, ..., 1)``
-#: (an SNR target turned into amplitude, :func:`snr_radius_scale`)
-Radius = float | torch.Tensor
-
-
-def snr_radius_scale(waveforms: torch.Tensor, norm: Norm) -> torch.Tensor:
-    """Per-example factor ``s`` such that an epsilon budget ``10 ** (-snr / 20) * s`` keeps every
-    adversarial waveform at an SNR of at least ``snr`` dB (Koerich eq. 3-4, ``P`` = RMS).
-
-    Linf: ``|v| <= eps`` everywhere gives ``RMS(v) <= eps``, so ``s = RMS(x)``. L2: ``RMS(v) =
-    ||v||_2 / sqrt(T)``, so ``s = RMS(x) * sqrt(T)``. Clipping to [-1, 1] afterwards only moves
-    samples toward the clean ones, so it can only raise the SNR.
-    """
-    flat = waveforms.detach().flatten(1)
-    rms = flat.pow(2).mean(dim=1).sqrt()
-    return rms if norm == "linf" else rms * flat.shape[1] ** 0.5
+from benchmark.budgets import Bounds, BudgetKind, Norm, Radius, check_budgets
+from benchmark.errors import BenchmarkError, BudgetError
+from benchmark.registry import ATTACKS
 
 
 def rows(radius: Radius, index: torch.Tensor | slice) -> Radius:
@@ -134,43 +111,6 @@ def project(
         factor = (radius / flat).clamp(max=1.0)
         delta = delta * factor.view(-1, *([1] * (delta.dim() - 1)))
     return (inputs + delta).clamp(bounds.lower, bounds.upper)
-
-
-def check_budgets(
-    attack: str,
-    backend: str,
-    budgets: Sequence[float],
-    bounds: Bounds,
-    norm: Norm,
-    budget_kind: BudgetKind = "epsilon",
-) -> None:
-    """Reject an empty, unsorted, negative or out-of-bounds budget schedule in one line."""
-    where = f"attack {attack!r} (backend {backend!r})"
-    if len(budgets) == 0:
-        raise BudgetError(f"{where}: the budget schedule is empty; give at least one budget")
-    if any(not math.isfinite(b) or b < 0 for b in budgets):
-        raise BudgetError(f"{where}: budgets must be finite and >= 0, got {list(budgets)}")
-    if list(budgets) != sorted(budgets):
-        raise BudgetError(f"{where}: budgets must be sorted ascending, got {list(budgets)}")
-    if budget_kind == "iterations":
-        if any(b < 1 or b != int(b) for b in budgets):
-            raise BudgetError(
-                f"{where}: budgets are iteration counts and must be whole numbers >= 1, got {list(budgets)}"
-            )
-        return
-    if budget_kind == "fraction":
-        if any(not 0 < b <= 1 for b in budgets):
-            raise BudgetError(
-                f"{where}: budgets are fractions of the input elements and must lie in (0, 1], "
-                f"got {list(budgets)}"
-            )
-        return
-    # The largest useful Linf budget spans the whole bounded interval; larger ones are a unit mistake.
-    if norm == "linf" and budgets[-1] > bounds.width:
-        raise BudgetError(
-            f"{where}: budget {budgets[-1]} exceeds the input bounds' width {bounds.width} "
-            f"([{bounds.lower}, {bounds.upper}]); budgets are in the domain's normalized units"
-        )
 
 
 class Attack(ABC):
@@ -279,3 +219,18 @@ class Attack(ABC):
             gradient_batches=counting.gradient_batches,
             forward_evals=counting.forward_evals,
         )
+
+
+def build_attack(name: str, backend: str, params: dict[str, object], targeted: bool) -> Attack:
+    """Instantiate ``name/backend``; a wrong hyperparameter is a one-line error naming it."""
+    cls = ATTACKS.get(f"{name}/{backend}")
+    if targeted and not cls.supports_targeted:
+        raise BenchmarkError(
+            f"attack {name!r} (backend {backend!r}) has no targeted mode; set targeted = false"
+        )
+    try:
+        return cls(targeted=targeted, **params)
+    except TypeError as error:
+        raise BenchmarkError(
+            f"attack {name!r} (backend {backend!r}): {error}; check its params in the suite"
+        ) from None

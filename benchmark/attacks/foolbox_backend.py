@@ -16,8 +16,8 @@ import torch
 from benchmark.attacks.base import CountingModel
 from benchmark.attacks.gradient import FGSM, BIMa, BIMb, GradientStepAttack
 from benchmark.attacks.library import LibraryAttack
+from benchmark.budgets import Bounds
 from benchmark.registry import ATTACKS
-from benchmark.representations.base import Bounds
 
 
 class FoolboxBackend(LibraryAttack):

@@ -15,7 +15,7 @@ from abc import abstractmethod
 import torch
 
 from benchmark.attacks.base import Attack, CountingModel, Radius, project, rows
-from benchmark.representations.base import Bounds
+from benchmark.budgets import Bounds
 
 
 class GradientStepAttack(Attack):

@@ -20,8 +20,8 @@ import torch
 from torch import nn
 
 from benchmark.attacks.base import Attack, CountingModel
+from benchmark.budgets import Bounds
 from benchmark.errors import BenchmarkError
-from benchmark.representations.base import Bounds
 
 
 @contextmanager

@@ -22,8 +22,8 @@ from benchmark.attacks.base import Radius, project
 from benchmark.attacks.foolbox_backend import FoolboxStep
 from benchmark.attacks.gradient import FGSM, GradientStepAttack
 from benchmark.attacks.native import NativeStep
+from benchmark.budgets import Bounds
 from benchmark.registry import ATTACKS
-from benchmark.representations.base import Bounds
 
 
 @contextmanager

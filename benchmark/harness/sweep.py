@@ -6,13 +6,13 @@ wavelet, DWT frame length) and report, per value, the recognition accuracy and, 
 AUC of the fooling rate and the number of gradient computations. A sweep does the same on the
 embedded dataset with the harness's own parts, nothing re-implemented:
 
-1. an in-memory :class:`~benchmark.harness.suite.Suite` with one model entry per setting value
+1. an in-memory :class:`~benchmark.plan.suite.Suite` with one model entry per setting value
    (a ``sample_rate`` sweep changes the *dataset's* rate, so it gets one suite per value);
-2. each entry trained with :func:`~benchmark.training.train_reference` into ``<output>/checkpoints``
+2. each entry trained with :func:`~benchmark.training.train_entries` into ``<output>/checkpoints``
    (a checkpoint already there that loads for the same spec and data is reused, so an interrupted
    sweep resumes);
-3. the attacks run by :class:`~benchmark.harness.runner.SuiteRunner` with that folder as its
-   baselines, writing validated leaderboard files under ``<output>/results`` (cells cached by key);
+3. the suite run by :func:`~benchmark.harness.run.run_suite` with that folder as its baselines,
+   writing validated leaderboard files under ``<output>/results`` (cells cached by key);
 4. the table: ``sweep.json`` (validated by :class:`SweepResult`), ``sweep.md`` and ``sweep.png``,
    all written atomically.
 
@@ -33,21 +33,21 @@ import torch
 from pydantic import Field, ValidationError
 
 import benchmark
-from benchmark.attacks.base import check_budgets
+from benchmark.cells.cache import CellCache
 from benchmark.data.protocol import PreparedData, prepare_data
 from benchmark.errors import BenchmarkError
-from benchmark.harness.cache import CellCache
-from benchmark.harness.environment import git_state
-from benchmark.harness.runner import SuiteRunner, build_attack
-from benchmark.harness.suite import AttackSpec, Suite
+from benchmark.harness.run import Execution, run_suite
 from benchmark.jsonio import atomic_write_bytes, atomic_write_json
 from benchmark.leaderboard.schema import Accuracy, LeaderboardEntry
-from benchmark.models.reference import build_reference, load_reference, save_reference
+from benchmark.models.reference import build_reference
 from benchmark.models.spec import ModelSpec, Strict, TrainingRecipe
-from benchmark.progress import CONSOLE, progress_bar
+from benchmark.plan.planner import check_attack
+from benchmark.plan.suite import AttackSpec, Suite
+from benchmark.progress import progress_bar
 from benchmark.registry import ATTACKS, REPRESENTATIONS
 from benchmark.representations.base import build_representation, representation_settings
-from benchmark.training import train_reference
+from benchmark.runtime import git_state, resolve_device
+from benchmark.training import train_entries
 from benchmark.validation import first_error
 
 SWEEP_SCHEMA_VERSION = 1
@@ -161,11 +161,20 @@ class SweepResult(Strict):
 class Sweep:
     """Plan, check, train, attack and tabulate one sweep (see the module docstring)."""
 
-    def __init__(self, config: SweepConfig, *, output: Path, device: torch.device, cache: CellCache) -> None:
+    def __init__(
+        self,
+        config: SweepConfig,
+        *,
+        output: Path,
+        device: str,
+        cache: CellCache,
+        execution: Execution | None = None,
+    ) -> None:
         self.config = config
         self.output = output
         self.device = device
         self.cache = cache
+        self.execution = execution or Execution()
         self.checkpoints = output / "checkpoints"
         self.results = output / "results"
 
@@ -270,38 +279,30 @@ class Sweep:
                     )
                     for name in self.config.attacks:
                         attack, backend = name.split("/")
-                        cls = ATTACKS.get(name)
-                        build_attack(attack, backend, {}, False)
-                        bounds = model.representation.bounds
-                        check_budgets(attack, backend, self.config.budgets, bounds, cls.norm, cls.budget_kind)
+                        check_attack(
+                            attack,
+                            backend,
+                            {},
+                            targeted=False,
+                            budgets=self.config.budgets,
+                            bounds=model.representation.bounds,
+                        )
 
     # -- running ---------------------------------------------------------------------------------
     def _train(self, suite: Suite, prepared: PreparedData) -> None:
-        """Train each entry into ``checkpoints/`` unless a checkpoint for the same spec and data loads."""
-        sizes = {
-            "sample_rate": prepared.sample_rate,
-            "segment_samples": prepared.segment_samples,
-            "num_classes": prepared.num_classes,
-        }
-        for entry, spec in suite.models.items():
-            try:
-                _, card = load_reference(entry, spec, self.checkpoints, suite=suite.name, **sizes)
-                if card.get("dataset", {}).get("content_sha256") == prepared.identity["content_sha256"]:
-                    CONSOLE.print(f"{entry}: reusing the checkpoint in {self.checkpoints}")
-                    continue
-            except BenchmarkError:
-                pass
-            torch.manual_seed(suite.seed)  # each value's initial weights independent of the others
-            model = build_reference(entry, spec, **sizes)
-            card = train_reference(
-                model, prepared, test_fold=suite.test_fold, seed=suite.seed, device=self.device
-            )
-            save_reference(model, self.checkpoints, card)
-            test = card["clean_accuracy"]["test"]
-            CONSOLE.print(
-                f"{entry}: trained {card['training']['epochs_run']} epochs "
-                f"({card['training']['wall_time_s']:.1f} s), test accuracy segment {test['segment']:.3f}"
-            )
+        """Train each entry into ``checkpoints/`` unless a checkpoint for the same spec and data loads;
+        each value's initial weights are independent of the others'."""
+        train_entries(
+            suite.models,
+            prepared,
+            self.checkpoints,
+            suite=suite.name,
+            test_fold=suite.test_fold,
+            seed=suite.seed,
+            device=resolve_device(self.device),
+            reuse=True,
+            independent_init=True,
+        )
 
     def run(self) -> SweepResult:
         """Check, train, attack, tabulate; write ``sweep.json``, ``sweep.md`` and ``sweep.png``."""
@@ -312,14 +313,15 @@ class Sweep:
         with progress_bar(f"sweep {self.config.setting}", total=len(self.config.values)) as advance:
             for values, suite, prepared in plan:
                 self._train(suite, prepared)
-                runner = SuiteRunner(
+                run = run_suite(
                     suite,
                     device=self.device,
                     baselines=self.checkpoints,
                     output_root=self.results,
                     cache=self.cache,
+                    execution=self.execution,
                 )
-                for path, entry in runner.run():
+                for path, entry in run.entries:
                     entries[entry.entry] = (path, entry)
                 advance(len(values), ", ".join(value_label(v) for v in values))
         result = self.tabulate(entries, plan[0][2])

@@ -10,9 +10,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from benchmark.budgets import budget_unit
 from benchmark.errors import BenchmarkError, SchemaError
 from benchmark.jsonio import atomic_write_json
-from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, LeaderboardEntry, budget_unit
+from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, LeaderboardEntry
 from benchmark.leaderboard.scoring import masking_flags, primary_score
 from benchmark.registry import ATTACKS
 from benchmark.validation import first_error

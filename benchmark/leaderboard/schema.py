@@ -95,16 +95,6 @@ class AttackCell(Record):
         return f"{self.attack}/{self.backend}{marks}"
 
 
-def budget_unit(kind: str, *, on_waveform: bool, snr: bool) -> str:
-    """A cell's ``budget_unit`` from its attack's budget kind: iterations and fractions are their
-    own units; a radius is a target SNR, waveform amplitude, or normalized representation units."""
-    if kind != "epsilon":
-        return kind
-    if snr:
-        return "snr_db"
-    return "amplitude" if on_waveform else "normalized"
-
-
 class TransferResult(Record):
     """Koerich 2D->1D protocol: attack the 2D model, reconstruct audio, classify it with the 1D model."""
 

@@ -8,30 +8,18 @@ them and waveform-domain attacks can differentiate through them (DESIGN.md, Core
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
+from benchmark.budgets import Bounds
 from benchmark.errors import BenchmarkError
 from benchmark.registry import REPRESENTATIONS
 
 #: sample rates a representation accepts, in Hz: Esmaeilpour et al. (sec. 4.1.1, Table 2) sweep 8 to
 #: 24 kHz and Koerich et al. use 22.05 kHz; 48 kHz, the highest common audio rate, is the ceiling
 SAMPLE_RATE_RANGE = (8000, 48000)
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """Closed interval every element of a representation's output lies in."""
-
-    lower: float
-    upper: float
-
-    @property
-    def width(self) -> float:
-        return self.upper - self.lower
 
 
 class Representation(nn.Module):

@@ -21,9 +21,10 @@ import torch
 import torch.nn.functional as F
 from torchaudio.functional import create_dct, melscale_fbanks
 
+from benchmark.budgets import Bounds
 from benchmark.errors import BenchmarkError
 from benchmark.registry import REPRESENTATIONS
-from benchmark.representations.base import Bounds, Representation
+from benchmark.representations.base import Representation
 
 #: dynamic range kept below the ceiling; 150 dB puts the floor (about -102 dB for n_fft 512, i.e.
 #: |X| ~ 8e-6) below the float32 rounding of ordinary audio, so clipping there leaves the

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from benchmark.budgets import Bounds
 from benchmark.errors import BenchmarkError
 from benchmark.registry import REPRESENTATIONS
-from benchmark.representations.base import Bounds, Representation
+from benchmark.representations.base import Representation
 
 
 @REPRESENTATIONS.register("waveform")

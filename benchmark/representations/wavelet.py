@@ -44,9 +44,10 @@ import torch
 import torch.nn.functional as F
 from scipy.fft import next_fast_len
 
+from benchmark.budgets import Bounds
 from benchmark.errors import BenchmarkError
 from benchmark.registry import REPRESENTATIONS
-from benchmark.representations.base import Bounds, Representation
+from benchmark.representations.base import Representation
 from benchmark.representations.spectral import DEFAULT_TOP_DB
 
 #: the mother function is sampled at 2**precision points (pywt's ``precision``); 14 keeps at least

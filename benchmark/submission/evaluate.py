@@ -2,46 +2,75 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from benchmark.harness.runner import LoadedModel, SuiteRunner
-from benchmark.harness.suite import AttackSpec, Suite
+from benchmark.cells.cache import CellCache
+from benchmark.cells.inputs import ModelParts
+from benchmark.data.protocol import PreparedData
+from benchmark.harness.run import run_suite
+from benchmark.leaderboard.schema import LeaderboardEntry
+from benchmark.plan.suite import AttackSpec, Suite
 from benchmark.submission.loading import Submission
 
 
-class SubmissionRunner(SuiteRunner):
-    """The suite's standard protocol on one submitted model: every attack spec with budgets for
-    the model's representation, through each of its backends. Transfer experiments pair the
-    suite's own models and do not apply."""
+@dataclass(frozen=True)
+class SubmittedModel:
+    """A model source holding one submitted model (built in this worker; runs serially here)."""
 
-    def __init__(self, suite: Suite, submission: Submission, info: dict[str, Any], **kwargs: Any) -> None:
-        super().__init__(suite, baselines=submission.folder, **kwargs)
-        self.submission = submission
-        self.info = info
+    submission: Submission
+    info: dict[str, Any]
 
-    def load_models(self) -> dict[str, LoadedModel]:
-        submission, name = self.submission, self.submission.manifest.name
-        network = submission.network
-        return {
-            name: self.ready(
-                name,
-                submission.representation,
-                network,
-                identity={
-                    "submission": submission.manifest.model_dump(mode="json"),
-                    "weights_sha256": submission.weights_sha256,
-                    "code_sha256": self.info["code_sha256"],
-                },
-                info={
-                    "architecture": type(network).__name__,
-                    "config": submission.manifest.entry_point,
-                    "parameters": sum(p.numel() for p in network.parameters()),
-                    "checkpoint_sha256": submission.weights_sha256,
-                },
-                submission=self.info,
-            )
-        }
+    @property
+    def name(self) -> str:
+        return self.submission.manifest.name
+
+    def entries(self) -> list[str]:
+        return [self.name]
+
+    def check(self, prepared: PreparedData) -> None:
+        """The worker built and checked the model before the run."""
+
+    def load(self, entry: str, prepared: PreparedData) -> ModelParts:
+        submission, network = self.submission, self.submission.network
+        return ModelParts(
+            submission.representation,
+            network,
+            identity={
+                "submission": submission.manifest.model_dump(mode="json"),
+                "weights_sha256": submission.weights_sha256,
+                "code_sha256": self.info["code_sha256"],
+            },
+            info={
+                "architecture": type(network).__name__,
+                "config": submission.manifest.entry_point,
+                "parameters": sum(p.numel() for p in network.parameters()),
+                "checkpoint_sha256": submission.weights_sha256,
+            },
+            submission=self.info,
+        )
 
     def attacked_by(self, spec: AttackSpec) -> list[str]:
+        """The suite's standard protocol: every attack spec with budgets for the submission's
+        representation, through each of its backends. Transfer experiments pair the suite's own
+        models and do not apply."""
         attacked = self.submission.manifest.input.representation_name in spec.budgets
-        return [self.submission.manifest.name] if attacked else []
+        return [self.name] if attacked else []
+
+
+def evaluate_submission(
+    suite: Suite, submission: Submission, info: dict[str, Any], *, device: str, output_root: Path
+) -> tuple[Path, LeaderboardEntry]:
+    """Run the suite on the submission (no cache: the worker's run directory is temporary)."""
+    source = SubmittedModel(submission, info)
+    result = run_suite(
+        suite,
+        device=device,
+        output_root=output_root,
+        cache=CellCache(Path("cache"), enabled=False),
+        source=source,
+        attacked_by=source.attacked_by,
+    )
+    ((path, entry),) = result.entries
+    return path, entry

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.errors import BenchmarkError
-from benchmark.harness.environment import make_deterministic, resolve_device
 from benchmark.jsonio import atomic_write_json
+from benchmark.runtime import make_deterministic, resolve_device
 from benchmark.submission.loading import build, check_model
 from benchmark.submission.sandbox import RESULT
 
@@ -29,22 +29,18 @@ def _validate(request: dict[str, Any]) -> dict[str, Any]:
 
 def _submit(request: dict[str, Any]) -> dict[str, Any]:
     # The harness (attacks, metrics, data) is imported only here, to keep `arb validate` quick.
-    from benchmark.harness.cache import CellCache
-    from benchmark.harness.suite import Suite
-    from benchmark.submission.evaluate import SubmissionRunner
+    from benchmark.plan.suite import Suite
+    from benchmark.submission.evaluate import evaluate_submission
 
-    device = resolve_device(request["device"])
     submission = build(Path(request["folder"]))
-    check_model(submission, device)
-    runner = SubmissionRunner(
+    check_model(submission, resolve_device(request["device"]))
+    path, _entry = evaluate_submission(
         Suite.model_validate(request["suite"]),
         submission,
         request["submission"],
-        device=device,
+        device=request["device"],
         output_root=Path("leaderboards").resolve(),
-        cache=CellCache(Path("cache"), enabled=False),
     )
-    ((path, _entry),) = runner.run()
     return {"entry_file": str(path)}
 
 

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 
+from benchmark.attacks.base import build_attack
+from benchmark.cells.attack import attack_view
+from benchmark.cells.inputs import Inputs
 from benchmark.jsonio import atomic_write_bytes, sha256_of
-
-if TYPE_CHECKING:
-    from benchmark.harness.runner import SuiteRunner
+from benchmark.plan.planner import Plan
+from benchmark.plan.specs import AttackCellSpec
+from benchmark.runtime import seed_generators
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -36,54 +38,50 @@ def _display(values: torch.Tensor, audio: bool) -> torch.Tensor:
     return values.reshape(-1, *values.shape[-2:])[0].float().cpu()
 
 
-def _budget(runner: SuiteRunner, schedule: list[float], declared: list[float], representation: str) -> float:
-    """The attack's budget for the figure, in the attack's units (SNR already turned into a ratio)."""
-    reference = runner.suite.reference_budgets.get(representation)
-    if reference in declared:
-        return schedule[declared.index(reference)]
-    return schedule[len(schedule) // 2]
+def _budget_index(plan: Plan, cell: AttackCellSpec) -> int:
+    """Which budget of the cell's schedule the figure shows: the suite's reference budget for the
+    representation when the schedule holds it, else the schedule's middle one."""
+    reference = plan.suite.reference_budgets.get(cell.representation)
+    if reference in cell.budgets:
+        return cell.budgets.index(reference)
+    return len(cell.budgets) // 2
 
 
-def draw_examples(runner: SuiteRunner, entry: str, path: Path) -> bool:
+def draw_examples(plan: Plan, inputs: Inputs, entry: str, path: Path, cache_folder: Path | None) -> bool:
     """Write ``path`` for ``entry`` (False when no attack of the suite runs on it)."""
-    from benchmark.attacks.base import snr_radius_scale
-    from benchmark.harness.runner import build_attack, seed_generators
-    from benchmark.harness.suite import SNR_DB
-
-    chosen: dict[tuple[str, str, bool], tuple] = {}  # one row per attack, domain and target mode
-    for spec, name, backend in runner.attack_cells:
-        if name == entry:
-            chosen.setdefault((spec.attack, spec.domain, spec.targeted), (spec, backend))
-    specs = list(chosen.values())
-    if not specs:
+    chosen: dict[tuple[str, str, bool], AttackCellSpec] = {}  # one row per attack, domain and target mode
+    for cell in plan.owned(entry):
+        if isinstance(cell, AttackCellSpec):
+            chosen.setdefault((cell.attack, cell.domain, cell.targeted), cell)
+    cells = list(chosen.values())
+    if not cells:
         return False
-    key = sha256_of({"examples": [runner.attack_key(spec, entry, backend) for spec, backend in specs]})
-    cache_root = runner.cache.folder
-    cached = cache_root / "figures" / f"{key}.png" if cache_root is not None else None
+    key = sha256_of({"examples": [cell.key for cell in cells]})
+    cached = cache_folder / "figures" / f"{key}.png" if cache_folder is not None else None
     if cached is not None and cached.is_file() and cached.read_bytes()[:8] == PNG_SIGNATURE:
         atomic_write_bytes(path, cached.read_bytes())
         return True
-    model = runner.models[entry]
-    correct = (model.clean_logits.argmax(1) == runner.test.labels).nonzero().flatten()
+    model = inputs.model(entry)
+    correct = (model.clean_logits.argmax(1) == inputs.test.labels).nonzero().flatten()
     index = int(correct[0]) if len(correct) else 0
-    label = runner.test.labels[index : index + 1].to(runner.device)
-    waveform = runner.test.waveforms[index : index + 1].to(runner.device)
+    label = inputs.test.labels[index : index + 1]
+    waveform = inputs.test.waveforms[index : index + 1]
     panels = []
-    for spec, backend in specs:
-        view = runner.attack_view(spec, entry)
-        attack = build_attack(spec.attack, backend, spec.params, spec.targeted)
-        budget = _budget(runner, view.budgets, view.declared, model.representation.name)
-        inputs = view.inputs[index : index + 1].to(runner.device)
-        targets = (label + 1) % runner.prepared.num_classes if spec.targeted else None
-        scale = snr_radius_scale(waveform, attack.norm) if view.table == SNR_DB else None
-        seed_generators(runner.suite.seed)
+    for cell in cells:
+        view = attack_view(cell, inputs)
+        attack = build_attack(cell.attack, cell.backend, cell.params, cell.targeted)
+        position = _budget_index(plan, cell)
+        budget = view.schedule.budgets[position]
+        example = view.inputs[index : index + 1]
+        targets = (label + 1) % inputs.num_classes if cell.targeted else None
+        scale = view.schedule.radius_scale(waveform, attack.norm)
+        seed_generators(cell.seed)
         output = attack(
-            view.network, inputs, label, budgets=[budget], bounds=view.bounds, targets=targets, scale=scale
+            view.network, example, label, budgets=[budget], bounds=view.bounds, targets=targets, scale=scale
         ).outputs[0]
-        audio = spec.domain == "waveform" or model.representation.name == "waveform"
-        shown = view.declared[view.budgets.index(budget)]
-        prediction = int(output.logits.argmax(1)[0])
-        panels.append((f"{spec.attack}/{backend} @ {shown:g}", inputs, output.adversarial, audio, prediction))
+        audio = cell.domain == "waveform" or cell.representation == "waveform"
+        title = f"{cell.attack}/{cell.backend} @ {cell.budgets[position]:g}"
+        panels.append((title, example, output.adversarial, audio, int(output.logits.argmax(1)[0])))
     atomic_write_bytes(path, _figure(entry, int(label[0]), panels))
     if cached is not None:
         atomic_write_bytes(cached, path.read_bytes())

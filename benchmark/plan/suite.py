@@ -10,16 +10,13 @@ must bump its ``version``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, model_validator
 
+from benchmark.budgets import SNR_DB, Domain, schedule_table
 from benchmark.models.spec import ModelSpec, Strict
 from benchmark.registry import ATTACKS, MODELS, REPRESENTATIONS, SUITES
 from benchmark.validation import load_toml
-
-#: budget-table key of a waveform-domain schedule given as target SNRs in dB (descending)
-SNR_DB = "snr_db"
 
 
 class AttackSpec(Strict):
@@ -30,7 +27,7 @@ class AttackSpec(Strict):
     targeted: bool = False
     #: what the attack perturbs: the model's input representation (the seed papers' setting), or
     #: the waveform, end to end through the differentiable representation (DESIGN.md, Threat model)
-    domain: Literal["representation", "waveform"] = "representation"
+    domain: Domain = "representation"
     #: attack only this many test segments, evenly spaced over the test set (all when unset): the
     #: RobustBench practice for attacks that cost minutes per example (CW, JSMA, AutoAttack)
     max_examples: int | None = Field(None, ge=1)
@@ -38,12 +35,6 @@ class AttackSpec(Strict):
     #: domain attack keys its schedule ``waveform`` (amplitude) or ``snr_db`` (target SNR in dB,
     #: from the weakest attack -- the highest SNR -- down)
     budgets: dict[str, list[float]]
-
-    def budget_table_key(self, representation: str) -> str:
-        """Which schedule of :attr:`budgets` applies to a model on ``representation``."""
-        if self.domain == "representation":
-            return representation
-        return SNR_DB if SNR_DB in self.budgets else "waveform"
 
 
 class TransferSpec(Strict):
@@ -131,7 +122,7 @@ class Suite(Strict):
                 if model not in self.models:
                     raise ValueError(f"attack {attack.attack!r} names unknown model {model!r}")
                 representation = self.models[model].representation
-                key = attack.budget_table_key(representation)
+                key = schedule_table(attack.budgets, domain=attack.domain, representation=representation)
                 if key not in attack.budgets:
                     raise ValueError(
                         f"attack {attack.attack!r} has no budgets for {key!r} (model {model!r}, "

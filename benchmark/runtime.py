@@ -1,4 +1,5 @@
-"""Provenance recorded in every results file: versions, device, git commit."""
+"""The run time every stage shares: device, determinism, seeds, and the provenance recorded in
+every results file (versions, device, git commit)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,23 @@ from benchmark.paths import project_root
 def make_deterministic() -> None:
     """Deterministic kernels wherever torch has them (DESIGN.md, Running); warn where it has none."""
     torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def limit_threads(threads: int) -> None:
+    """Pin torch's intra-op pool and every BLAS / OpenMP pool of this process to ``threads``: on a
+    shared machine, a pool wider than the free cores stalls whenever another process holds one."""
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    threadpool_limits(limits=threads)
+
+
+def seed_generators(seed: int) -> None:
+    """Seed torch's and NumPy's global generators at the start of every cell: ART draws its random
+    restarts and Square's squares from NumPy's, Foolbox and the native engine from torch's, so a
+    cell's numbers do not depend on which cells ran before it in the process (resume, cache)."""
+    torch.manual_seed(seed)
+    numpy.random.seed(seed)
 
 
 def resolve_device(name: str) -> torch.device:

@@ -1,0 +1,132 @@
+"""The Python face of the command line: ``arb train`` and ``arb run`` are thin layers over these.
+
+Example::
+
+    from benchmark.api import run
+    result = run("quick", device="cpu", jobs=2)
+    for path, entry in result.entries:
+        print(entry.entry, entry.score)
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from benchmark.cells.cache import CellCache
+from benchmark.data.protocol import PreparedData, prepare_data
+from benchmark.errors import BenchmarkError
+from benchmark.harness.run import Execution, RunResult, run_suite
+from benchmark.paths import cache_dir, project_root
+from benchmark.plan.suite import Suite, load_suite
+from benchmark.publish.outputs import publish_outputs
+from benchmark.registry import DATASETS
+from benchmark.runtime import make_deterministic, resolve_device
+from benchmark.training import train_entries
+
+
+def with_dataset(suite: Suite, dataset: str | None, data_root: Path | None) -> tuple[Suite, Path | None]:
+    """Apply ``--dataset NAME[:PATH]`` and ``--data-root DIR``: returns (suite, data root).
+
+    ``dataset`` swaps the suite's dataset (keeping its sample rate, so its models fit); the suite
+    object changes, so cell keys and leaderboard entries name the new dataset.
+    """
+    root = data_root
+    if not dataset:
+        return suite, root
+    name, sep, path = dataset.partition(":")
+    if sep:
+        if root is not None:
+            raise BenchmarkError("give the data folder once: --dataset NAME:PATH or --data-root PATH")
+        root = Path(path)
+    accepts = inspect.signature(DATASETS.get(name)).parameters
+    rate = suite.dataset_params.get("sample_rate")
+    if rate is None:
+        default = inspect.signature(DATASETS.get(suite.dataset)).parameters.get("sample_rate")
+        rate = default.default if default is not None else None
+    params = {"sample_rate": rate} if rate is not None and "sample_rate" in accepts else {}
+    return suite.model_copy(update={"dataset": name, "dataset_params": params}), root
+
+
+def prepare_suite_data(suite: Suite, root: Path | None) -> PreparedData:
+    return prepare_data(
+        suite.dataset,
+        suite.dataset_params,
+        segment_seconds=suite.segment_seconds,
+        overlap=suite.overlap,
+        root=root,
+    )
+
+
+def train(
+    suite: str | Suite,
+    *,
+    entries: list[str] | None = None,
+    device: str = "auto",
+    baselines: Path | None = None,
+    dataset: str | None = None,
+    data_root: Path | None = None,
+) -> list[dict]:
+    """Train the suite's reference models (or ``entries``) into ``baselines``; return their cards."""
+    baselines = baselines or project_root() / "baselines"
+    if dataset and baselines == project_root() / "baselines":
+        raise BenchmarkError(
+            "--dataset trains on other data than the suite's: pass --baselines DIR so the checkpoints in "
+            "baselines/ stay as they are"
+        )
+    chosen = load_suite(suite) if isinstance(suite, str) else suite
+    chosen, root = with_dataset(chosen, dataset, data_root)
+    device_ = resolve_device(device)
+    make_deterministic()
+    prepared = prepare_suite_data(chosen, root)
+    names = entries or list(chosen.models)
+    for entry in names:
+        if entry not in chosen.models:
+            raise BenchmarkError(
+                f"suite {chosen.name!r} has no model {entry!r}; it has {', '.join(chosen.models)}"
+            )
+    models = {entry: chosen.models[entry] for entry in names}
+    return train_entries(
+        models,
+        prepared,
+        baselines,
+        suite=chosen.name,
+        test_fold=chosen.test_fold,
+        seed=chosen.seed,
+        device=device_,
+    )
+
+
+def run(
+    suite: str | Suite,
+    *,
+    device: str = "auto",
+    baselines: Path | None = None,
+    output: Path | None = None,
+    cache: Path | None = None,
+    use_cache: bool = True,
+    dataset: str | None = None,
+    data_root: Path | None = None,
+    jobs: int = 1,
+    threads: int | None = None,
+    ray: bool = False,
+    ray_address: str | None = None,
+) -> RunResult:
+    """Evaluate a suite: its entries, summary, plots and example figures are written under
+    ``output`` (default ``leaderboards/``); finished cells are cached under ``cache``."""
+    execution = Execution(jobs=jobs, threads=threads, ray=ray, ray_address=ray_address)
+    chosen = load_suite(suite) if isinstance(suite, str) else suite
+    chosen, root = with_dataset(chosen, dataset, data_root)
+    resolve_device(device)  # a missing CUDA fails before any data is made
+    make_deterministic()
+    result = run_suite(
+        chosen,
+        device=device,
+        baselines=baselines or project_root() / "baselines",
+        output_root=output or project_root() / "leaderboards",
+        cache=CellCache(cache or cache_dir(), enabled=use_cache),
+        data_root=root,
+        execution=execution,
+    )
+    publish_outputs(result.entries, result.plan, result.inputs, result.cache.folder)
+    return result

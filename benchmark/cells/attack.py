@@ -1,0 +1,185 @@
+"""The attack cell: one attack through one backend on one model over its budget schedule.
+
+A pure function of its spec and the shared inputs: seeds are set inside, tensors stay on the
+inputs' device for the whole cell, and the result is a validated :class:`AttackCell`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from benchmark.attacks.base import AttackResult, build_attack
+from benchmark.budgets import Bounds, Schedule
+from benchmark.cells.inputs import Inputs, batches
+from benchmark.leaderboard.schema import AttackCell
+from benchmark.metrics import cost_to_reach, fooling_rate, fr_auc, mean_std, perturbation_norms, snr_db
+from benchmark.plan.specs import AttackCellSpec
+from benchmark.representations.waveform import Waveform
+from benchmark.runtime import seed_generators
+
+
+@dataclass
+class AttackView:
+    """An attack's problem on one model: what it perturbs, within which bounds, on which schedule."""
+
+    network: torch.nn.Module  # the classifier of ``inputs``
+    inputs: torch.Tensor  # every test segment, as the attack sees it
+    bounds: Bounds
+    inverse: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None  # to audio (None: inputs are audio)
+    audible: bool  # whether the inputs are audio or invert to it, so SNR is defined
+    schedule: Schedule
+
+
+def attack_view(spec: AttackCellSpec, inputs: Inputs) -> AttackView:
+    """What ``spec`` perturbs: the model's representation, or the waveform end to end."""
+    model = inputs.model(spec.model)
+    if spec.domain == "waveform":
+        network: torch.nn.Module = torch.nn.Sequential(model.representation, model.network)
+        network.training = model.network.training  # the composite reports the model's own mode
+        return AttackView(network, inputs.test.waveforms, Waveform.bounds, None, True, spec.schedule)
+    representation = model.representation
+    inverse = representation.inverse if representation.invertible else None
+    return AttackView(
+        model.network,
+        model.features,
+        representation.bounds,
+        inverse,
+        representation.invertible,
+        spec.schedule,
+    )
+
+
+def draw_targets(key: str, seed: int, labels: torch.Tensor, classes: int) -> tuple[torch.Tensor, int]:
+    """Wrong target labels from a generator seeded by the suite seed and the cell key."""
+    targets_seed = (seed * 1_000_003 + int(key[:8], 16)) % 2**31
+    generator = torch.Generator().manual_seed(targets_seed)
+    offsets = torch.randint(1, classes, (len(labels),), generator=generator)
+    return (labels.cpu() + offsets) % classes, targets_seed
+
+
+def example_index(spec: AttackCellSpec, count: int, device: torch.device) -> torch.Tensor:
+    examples = spec.examples
+    return torch.arange(count, device=device) if examples is None else torch.tensor(examples, device=device)
+
+
+class _Collected:
+    """Per-budget tensors and counts, accumulated over batches on the device."""
+
+    def __init__(self) -> None:
+        self.logits: list[torch.Tensor] = []
+        self.norms: dict[str, list[torch.Tensor]] = {"l0": [], "l2": [], "linf": []}
+        self.snr: list[torch.Tensor] = []
+        self.gradient_evals = self.gradient_batches = self.forward_evals = 0
+
+
+def _attack_batches(spec: AttackCellSpec, inputs: Inputs, view: AttackView, targets: torch.Tensor | None):
+    """Run the attack batch by batch; return the per-budget collections and the attack."""
+    attack = build_attack(spec.attack, spec.backend, spec.params, spec.targeted)
+    test = inputs.test
+    index = example_index(spec, len(test.labels), inputs.device)
+    collected = [_Collected() for _ in spec.budgets]
+    clean_audio = inputs.clean_audio(spec.model) if view.inverse is not None else None
+    seed_generators(spec.seed)  # after every lazy load: building a network draws random weights
+    for part in batches(len(index), spec.batch_size):
+        rows = index[part]
+        batch = view.inputs[rows]
+        waveforms = test.waveforms[rows]
+        result: AttackResult = attack(
+            view.network,
+            batch,
+            test.labels[rows],
+            budgets=view.schedule.budgets,
+            bounds=view.bounds,
+            targets=targets[part] if targets is not None else None,
+            scale=view.schedule.radius_scale(waveforms, attack.norm),
+        )
+        # SNR (Koerich eq. 3-4) against the clean audio: the waveform itself in the waveform
+        # domain, else reconstructed from the clean features where the representation inverts.
+        reference = batch if clean_audio is None else clean_audio[rows]
+        for store, output in zip(collected, result.outputs, strict=True):
+            store.logits.append(output.logits)
+            for name, values in perturbation_norms(output.adversarial - batch).items():
+                store.norms[name].append(values)
+            if view.audible:
+                audio = (
+                    output.adversarial
+                    if view.inverse is None
+                    else view.inverse(output.adversarial, waveforms)
+                )
+                store.snr.append(snr_db(reference, audio - reference))
+            store.gradient_evals += output.gradient_evals
+            store.gradient_batches += output.gradient_batches
+            store.forward_evals += output.forward_evals
+    return collected, attack, index
+
+
+def _finite_min(values: torch.Tensor | None) -> float | None:
+    finite = values[values.isfinite()] if values is not None else None
+    return float(finite.min()) if finite is not None and len(finite) else None
+
+
+def run_attack_cell(spec: AttackCellSpec, inputs: Inputs) -> AttackCell:
+    model = inputs.model(spec.model)
+    view = attack_view(spec, inputs)
+    index = example_index(spec, len(inputs.test.labels), inputs.device)
+    test = inputs.test.subset(None if spec.examples is None else index)
+    targets, targets_seed = (
+        draw_targets(spec.key, spec.seed, test.labels, inputs.num_classes) if spec.targeted else (None, None)
+    )
+    device_targets = targets.to(inputs.device) if targets is not None else None
+    collected, attack, index = _attack_batches(spec, inputs, view, device_targets)
+    count = len(test.labels)
+    clean_predictions = model.clean_logits[index].argmax(dim=1)
+    per_budget = []
+    for budget, store in zip(spec.budgets, collected, strict=True):
+        logits = torch.cat(store.logits)
+        predictions = logits.argmax(dim=1)
+        fooled = predictions == device_targets if device_targets is not None else predictions != test.labels
+        fr = fooling_rate(clean_predictions, predictions, test.labels, device_targets)
+        snr = torch.cat(store.snr) if store.snr else None
+        snr_mean, snr_std = mean_std(snr) if snr is not None else (None, None)
+        per_budget.append(
+            {
+                "budget": float(budget),
+                "fooling_rate": None if fr != fr else fr,
+                "success_rate": float(fooled.double().mean()),
+                "robust_accuracy": test.accuracy(logits),
+                "clean_correct": int((clean_predictions == test.labels).sum()),
+                "gradient_evals": store.gradient_evals,
+                "gradient_batches": store.gradient_batches,
+                "forward_evals": store.forward_evals,
+                "gradient_evals_per_example": store.gradient_evals / count,
+                **{f"{name}_mean": float(torch.cat(values).mean()) for name, values in store.norms.items()},
+                "snr_db_mean": snr_mean,
+                "snr_db_std": snr_std,
+                "snr_db_min": _finite_min(snr),
+            }
+        )
+    rates = [p["fooling_rate"] if p["fooling_rate"] is not None else float("nan") for p in per_budget]
+    defined = all(r == r for r in rates)
+    budgets = spec.schedule.budgets
+    return AttackCell.model_validate(
+        {
+            "key": spec.key,
+            "attack": spec.attack,
+            "backend": spec.backend,
+            "domain": spec.domain,
+            "norm": attack.norm,
+            "budget_unit": spec.schedule.unit(attack.budget_kind, domain=spec.domain),
+            "targeted": spec.targeted,
+            "targets_seed": targets_seed,
+            "targets": targets.tolist() if targets is not None else None,
+            "params": attack.hyperparameters(),
+            "examples": count,
+            "per_budget": per_budget,
+            # SNR schedules integrate over the amplitude ratio 10^(-SNR/20), so the axis grows with strength
+            "fr_auc": fr_auc(budgets, rates) if defined else None,
+            "gradient_evals_to_fr90": cost_to_reach(
+                budgets, rates, [p["gradient_evals_per_example"] for p in per_budget]
+            ),
+            "wall_time_s": 0.0,
+        }
+    )

@@ -1,0 +1,256 @@
+"""Plan: a suite resolved once into an ordered list of typed cell specs, every check done.
+
+Planning runs before any cell: unknown names, attack hyperparameters, budget schedules against
+each model's input bounds, SNR schedules through backends without per-example radii, transfer
+pairs without an inverse. A bad suite fails here in one line with nothing run or written. The
+facts a plan needs about the data and the models (identities, bounds) are handed in by the
+caller, so planning imports nothing from the stages that load or run them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+import benchmark
+from benchmark.attacks.base import build_attack
+from benchmark.budgets import Bounds, Schedule, check_budgets
+from benchmark.errors import BenchmarkError
+from benchmark.jsonio import sha256_of
+from benchmark.plan.specs import (
+    AnyCellSpec,
+    AttackCellSpec,
+    TransferabilityCellSpec,
+    TransferCellSpec,
+)
+from benchmark.plan.suite import AttackSpec, Suite, TransferabilitySpec, TransferSpec
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What planning needs to know about one loaded model."""
+
+    entry: str
+    representation: str
+    bounds: Bounds
+    invertible: bool
+    #: what identifies the model in cell keys: its spec (or manifest) and weights' sha256
+    identity: dict[str, Any]
+
+    @property
+    def domain(self) -> str:
+        return "waveform" if self.representation == "waveform" else "representation"
+
+
+@dataclass(frozen=True)
+class DataFacts:
+    """What planning needs to know about the prepared data and its test slice."""
+
+    identity: dict[str, Any]
+    test_segments: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An ordered, checked list of cells (attack cells first), and what they were planned from."""
+
+    suite: Suite
+    data: DataFacts
+    models: dict[str, ModelFacts]
+    cells: tuple[AnyCellSpec, ...]
+
+    def owned(self, entry: str) -> list[AnyCellSpec]:
+        return [cell for cell in self.cells if cell.owner == entry]
+
+
+def evenly_spaced(count: int, max_examples: int | None) -> tuple[int, ...] | None:
+    """Indices of ``max_examples`` test segments evenly spaced over ``count`` (None: all)."""
+    if max_examples is None or max_examples >= count:
+        return None
+    # torch's float32 linspace and round-half-to-even, as the published leaderboards were made
+    return tuple(torch.linspace(0, count - 1, max_examples).round().long().unique().tolist())
+
+
+def check_attack(
+    name: str,
+    backend: str,
+    params: Mapping[str, Any],
+    *,
+    targeted: bool,
+    budgets: Sequence[float],
+    bounds: Bounds,
+    per_example: bool = False,
+) -> None:
+    """Build the attack (its hyperparameters) and check its schedule against the input bounds."""
+    attack = build_attack(name, backend, dict(params), targeted)
+    check_budgets(name, backend, budgets, bounds, attack.norm, attack.budget_kind)
+    if per_example:
+        attack.require_per_example_budgets()
+
+
+class Planner:
+    """Resolve a suite against the facts of its data and models."""
+
+    def __init__(self, suite: Suite, data: DataFacts, models: Mapping[str, ModelFacts]) -> None:
+        self.suite = suite
+        self.data = data
+        self.models = dict(models)
+
+    def common_key(self, entry: str) -> dict[str, Any]:
+        """What every cell key of ``entry`` holds: harness version, data slice, seed, model identity."""
+        suite = self.suite
+        return {
+            "harness_version": benchmark.__version__,
+            "dataset": self.data.identity,
+            "test_fold": suite.test_fold,
+            "test_tracks_per_class": suite.test_tracks_per_class,
+            "segment_seconds": suite.segment_seconds,
+            "overlap": suite.overlap,
+            "seed": suite.seed,
+            "batch_size": suite.batch_size,
+            "model": entry,
+            **self.models[entry].identity,
+        }
+
+    def _common(self, label: str, owner: str, attack: str, backend: str, examples: Any) -> dict[str, Any]:
+        return {
+            "owner": owner,
+            "label": label,
+            "attack": attack,
+            "backend": backend,
+            "seed": self.suite.seed,
+            "batch_size": self.suite.batch_size,
+            "examples": examples,
+        }
+
+    def attack_cell(self, spec: AttackSpec, entry: str, backend: str) -> AttackCellSpec:
+        model = self.models[entry]
+        schedule = Schedule.resolve(spec.budgets, domain=spec.domain, representation=model.representation)
+        check_attack(
+            spec.attack,
+            backend,
+            spec.params,
+            targeted=spec.targeted,
+            budgets=schedule.budgets,
+            bounds=schedule.bounds(model.bounds, domain=spec.domain),
+            per_example=schedule.per_example,
+        )
+        key = sha256_of(
+            {
+                "kind": "attack",
+                **self.common_key(entry),
+                "attack": spec.attack,
+                "backend": backend,
+                "params": spec.params,
+                "targeted": spec.targeted,
+                "domain": spec.domain,
+                "max_examples": spec.max_examples,
+                "budget_table": schedule.table,
+                "budgets": list(schedule.declared),
+            }
+        )
+        examples = evenly_spaced(self.data.test_segments, spec.max_examples)
+        return AttackCellSpec(
+            key=key,
+            **self._common(f"{entry} {spec.attack}/{backend}", entry, spec.attack, backend, examples),
+            model=entry,
+            representation=model.representation,
+            domain=spec.domain,
+            params=spec.params,
+            targeted=spec.targeted,
+            max_examples=spec.max_examples,
+            budget_table=schedule.table,
+            budgets=schedule.declared,
+        )
+
+    def transfer_cells(self, spec: TransferSpec) -> list[TransferCellSpec]:
+        source, target = self.models[spec.source], self.models[spec.target]
+        if not source.invertible:
+            raise BenchmarkError(f"transfer source {spec.source!r} has a representation without an inverse")
+        if target.domain != "waveform":
+            raise BenchmarkError(f"transfer target {spec.target!r} must be a waveform model")
+        cells = []
+        for name in spec.attacks:
+            attack, backend = name.split("/", 1)
+            check_attack(attack, backend, {}, targeted=False, budgets=[spec.budget], bounds=source.bounds)
+            key = sha256_of(
+                {
+                    "kind": "transfer",
+                    "source": self.common_key(spec.source),
+                    "target": self.common_key(spec.target),
+                    "attack": name,
+                    "budget": spec.budget,
+                }
+            )
+            label = f"transfer {spec.source}->{spec.target} {name}"
+            common = self._common(label, spec.source, attack, backend, None)
+            cells.append(
+                TransferCellSpec(
+                    key=key, **common, source=spec.source, target=spec.target, budget=spec.budget
+                )
+            )
+        return cells
+
+    def transferability_cells(self, table: TransferabilitySpec) -> list[TransferabilityCellSpec]:
+        bounds = self.models[table.models[0]].bounds
+        for name, budget in table.attacks.items():
+            attack, backend = name.split("/", 1)
+            check_attack(attack, backend, {}, targeted=False, budgets=[budget], bounds=bounds)
+        examples = evenly_spaced(self.data.test_segments, table.max_examples)
+        cells = []
+        for source in table.models:
+            targets = tuple(entry for entry in table.models if entry != source)
+            for name, budget in table.attacks.items():
+                attack, backend = name.split("/", 1)
+                key = sha256_of(
+                    {
+                        "kind": "transferability",
+                        "source": self.common_key(source),
+                        "targets": [self.common_key(target) for target in targets],
+                        "attack": name,
+                        "budget": budget,
+                        "max_examples": table.max_examples,
+                    }
+                )
+                common = self._common(f"transferability {source} {name}", source, attack, backend, examples)
+                cells.append(
+                    TransferabilityCellSpec(
+                        key=key,
+                        **common,
+                        source=source,
+                        targets=targets,
+                        budget=budget,
+                        max_examples=table.max_examples,
+                    )
+                )
+        return cells
+
+
+def plan_suite(
+    suite: Suite,
+    data: DataFacts,
+    models: Mapping[str, ModelFacts],
+    *,
+    attacked_by: Callable[[AttackSpec], list[str]] | None = None,
+) -> Plan:
+    """Every cell of ``suite`` on ``models`` (attack cells, then transfer, then transferability),
+    checked. ``attacked_by`` picks the entries an attack spec runs on (default: the spec's own
+    ``models``; a submission is attacked by every spec with budgets for its representation)."""
+    planner = Planner(suite, data, models)
+    pick = attacked_by or (lambda spec: spec.models)
+    cells: list[AnyCellSpec] = [
+        planner.attack_cell(spec, entry, backend)
+        for spec in suite.attacks
+        for entry in pick(spec)
+        for backend in spec.backends
+    ]
+    for transfer in suite.transfer:
+        if {transfer.source, transfer.target} <= models.keys():
+            cells += planner.transfer_cells(transfer)
+    for table in suite.transferability:
+        if set(table.models) <= models.keys():
+            cells += planner.transferability_cells(table)
+    return Plan(suite, data, dict(models), tuple(cells))
