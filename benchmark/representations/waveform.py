@@ -5,11 +5,9 @@ from __future__ import annotations
 import torch
 
 from benchmark.errors import BenchmarkError
-from benchmark.registry import REPRESENTATIONS
 from benchmark.representations.base import Bounds, Representation
 
 
-@REPRESENTATIONS.register("waveform")
 class Waveform(Representation):
     """Raw audio ``(B, 1, T)`` in [-1, 1]; the channel axis lets 1D models share the 2D layout."""
 
