@@ -16,9 +16,9 @@ from typing import Any
 from rich.table import Table
 
 from benchmark.errors import BenchmarkError
-from benchmark.harness.suite import Tolerance, Tolerances
 from benchmark.leaderboard.io import read_entry
 from benchmark.leaderboard.schema import LeaderboardEntry
+from benchmark.tolerances import Tolerance, Tolerances
 
 #: numeric field name -> the suite tolerance that applies to it
 CATEGORIES: dict[str, str] = {
