@@ -50,7 +50,7 @@ from benchmark.metrics import (
 from benchmark.models.reference import load_reference
 from benchmark.progress import CONSOLE, progress_bar
 from benchmark.registry import ATTACKS
-from benchmark.representations.base import Bounds, Representation, build_representation
+from benchmark.representations.base import Bounds, Representation, build_representation, domain_widths
 from benchmark.representations.cache import features_of
 from benchmark.representations.waveform import Waveform
 
@@ -744,7 +744,9 @@ class SuiteRunner:
                 "transfer": transfer,
                 "transferability": transferability,
                 "score": score.model_dump(mode="json") if score else None,
-                "flags": [flag.model_dump(mode="json") for flag in masking_flags(cells, representation=name)],
+                "flags": [
+                    flag.model_dump(mode="json") for flag in masking_flags(cells, widths=domain_widths(name))
+                ],
                 "submission": model.submission,
             }
             path = entry_path(self.output_root, self.suite.name, self.suite.version, identity["name"], entry)
