@@ -105,6 +105,25 @@ def test_components_are_registered_only_in_the_catalog():
         assert len(set(table.values())) == len(table), "two names point at one target"
 
 
+def test_the_registry_reads_the_catalog_and_not_the_reverse():
+    """No import cycle: the registry imports the catalog only on first use, the catalog never
+    imports the registry."""
+
+    def imports(name: str, *, anywhere: bool) -> set[str]:
+        tree = ast.parse((PACKAGE / name).read_text())
+        nodes = ast.walk(tree) if anywhere else iter(tree.body)
+        found = set()
+        for node in nodes:
+            if isinstance(node, ast.ImportFrom):
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+        return found
+
+    assert not [m for m in imports("registry.py", anywhere=False) if "catalog" in m]
+    assert not [m for m in imports("catalog.py", anywhere=True) if "registry" in m]
+
+
 def test_importing_or_listing_imports_no_component():
     code = (
         "import sys; from benchmark.registry import REGISTRIES\n"
