@@ -1,113 +1,85 @@
-"""Lazy registrations of every built-in component: importing this imports no heavy backend.
+"""Every built-in component's name, declared once: ``name -> "module:attr"``, plain data.
 
-Each entry points at ``module:attr``; the module registers the same object by decorator
-when it is imported, so the two never disagree.
+This is the only place a component is registered. Names are written out in full (no names
+built from parts), so ``grep '"pgd/art"'`` finds the one line that declares it. The module
+imports no component and nothing of :mod:`benchmark.registry`: the registry reads these
+tables on its first lookup or listing, and only then is a component's module imported (and
+with it a heavy backend such as ART or Foolbox).
 """
+
+from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from benchmark.paths import project_root
-from benchmark.registry import ATTACKS, DATASETS, MODELS, REPRESENTATIONS, SUITES, Registry
 
+DATASET_CLASSES: dict[str, str] = {
+    "synth10": "benchmark.data.synth10:Synth10",
+    "esc50": "benchmark.data.esc50:ESC50",
+    "esc10": "benchmark.data.esc50:ESC10",
+    "urbansound8k": "benchmark.data.urbansound8k:UrbanSound8K",
+    "gtzan": "benchmark.data.gtzan:GTZAN",
+    "folder": "benchmark.data.folder:FolderDataset",
+}
 
-def _register(registry: Registry[Any], table: dict[str, str]) -> None:
-    """Register each ``name: "module:attr"`` of ``table`` lazily."""
-    for name, target in table.items():
-        registry.register_lazy(name, target)
+REPRESENTATION_CLASSES: dict[str, str] = {
+    "waveform": "benchmark.representations.waveform:Waveform",
+    "stft": "benchmark.representations.spectral:STFT",
+    "mel": "benchmark.representations.spectral:Mel",
+    "mfcc": "benchmark.representations.spectral:MFCC",
+    "dwt": "benchmark.representations.wavelet:DWT",
+    "stft_resized": "benchmark.representations.resize:STFTResized",
+    "mel_resized": "benchmark.representations.resize:MelResized",
+    "mfcc_resized": "benchmark.representations.resize:MFCCResized",
+    "dwt_resized": "benchmark.representations.resize:DWTResized",
+}
 
+MODEL_FACTORIES: dict[str, str] = {
+    "cnn2d": "benchmark.models.koerich:cnn2d",
+    "cnn1d_gammatone": "benchmark.models.koerich:cnn1d_gammatone",
+    "resnet18": "benchmark.models.esmaeilpour:resnet18",
+    "resnet34": "benchmark.models.esmaeilpour:resnet34",
+    "resnet56": "benchmark.models.esmaeilpour:resnet56",
+    "alexnet": "benchmark.models.esmaeilpour:alexnet",
+    "googlenet": "benchmark.models.esmaeilpour:googlenet",
+    "sbcnn": "benchmark.models.esmaeilpour:sbcnn",
+    "lstm": "benchmark.models.esmaeilpour:lstm",
+    "freq_channels_cnn1d": "benchmark.models.wyse:freq_channels_cnn1d",
+}
 
-#: class-name prefix of each backend's implementation of an attack
-_BACKEND_PREFIX = {"native": "Native", "art": "Art", "foolbox": "Foolbox"}
-
-
-def _register_grid(classes: dict[str, str], modules: dict[str, str]) -> None:
-    """Every attack of ``classes`` through every backend of ``modules``: ``<attack>/<backend>``
-    is ``<module>:<Prefix><Class>``."""
-    for attack, name in classes.items():
-        for backend, module in modules.items():
-            ATTACKS.register_lazy(f"{attack}/{backend}", f"{module}:{_BACKEND_PREFIX[backend]}{name}")
-
-
-_register(
-    DATASETS,
-    {
-        "synth10": "benchmark.data.synth10:Synth10",
-        "esc50": "benchmark.data.esc50:ESC50",
-        "esc10": "benchmark.data.esc50:ESC10",
-        "urbansound8k": "benchmark.data.urbansound8k:UrbanSound8K",
-        "gtzan": "benchmark.data.gtzan:GTZAN",
-        "folder": "benchmark.data.folder:FolderDataset",
-    },
-)
-
-_register(
-    REPRESENTATIONS,
-    {
-        "waveform": "benchmark.representations.waveform:Waveform",
-        "stft": "benchmark.representations.spectral:STFT",
-        "mel": "benchmark.representations.spectral:Mel",
-        "mfcc": "benchmark.representations.spectral:MFCC",
-        "dwt": "benchmark.representations.wavelet:DWT",
-        "stft_resized": "benchmark.representations.resize:STFTResized",
-        "mel_resized": "benchmark.representations.resize:MelResized",
-        "mfcc_resized": "benchmark.representations.resize:MFCCResized",
-        "dwt_resized": "benchmark.representations.resize:DWTResized",
-    },
-)
-
-_register(
-    MODELS,
-    {
-        "cnn2d": "benchmark.models.koerich:cnn2d",
-        "cnn1d_gammatone": "benchmark.models.koerich:cnn1d_gammatone",
-        "resnet18": "benchmark.models.esmaeilpour:resnet18",
-        "resnet34": "benchmark.models.esmaeilpour:resnet34",
-        "resnet56": "benchmark.models.esmaeilpour:resnet56",
-        "alexnet": "benchmark.models.esmaeilpour:alexnet",
-        "googlenet": "benchmark.models.esmaeilpour:googlenet",
-        "sbcnn": "benchmark.models.esmaeilpour:sbcnn",
-        "lstm": "benchmark.models.esmaeilpour:lstm",
-        "freq_channels_cnn1d": "benchmark.models.wyse:freq_channels_cnn1d",
-    },
-)
-
-_register_grid(
-    {"fgsm": "FGSM", "bim_a": "BIMa", "bim_b": "BIMb"},
-    {
-        "native": "benchmark.attacks.native",
-        "art": "benchmark.attacks.art_backend",
-        "foolbox": "benchmark.attacks.foolbox_backend",
-    },
-)
-_register_grid(
-    {"fgsm_l2": "FGSML2", "pgd": "PGD", "pgd_l2": "PGDL2"},
-    dict.fromkeys(("native", "art", "foolbox"), "benchmark.attacks.projected"),
-)
-
-_register(
-    ATTACKS,
-    {
-        "deepfool/art": "benchmark.attacks.minimal:ArtDeepFool",
-        "deepfool/foolbox": "benchmark.attacks.minimal:FoolboxDeepFool",
-        "deepfool_linf/foolbox": "benchmark.attacks.minimal:FoolboxDeepFoolLinf",
-        "cw_l2/art": "benchmark.attacks.minimal:ArtCarliniWagnerL2",
-        "cw_l2/foolbox": "benchmark.attacks.minimal:FoolboxCarliniWagnerL2",
-    },
-)
-
-_register(
-    ATTACKS,
-    {
-        "jsma/art": "benchmark.attacks.art_suite:ArtJSMA",
-        "apgd/art": "benchmark.attacks.art_suite:ArtAPGD",
-        "autoattack/art": "benchmark.attacks.art_suite:ArtAutoAttack",
-        "square/art": "benchmark.attacks.art_suite:ArtSquare",
-        "lbfgs/native": "benchmark.attacks.lbfgs:NativeLBFGS",
-    },
-)
+#: ``<attack>/<backend>``: one line per attack and backend that implements it
+ATTACK_CLASSES: dict[str, str] = {
+    "fgsm/native": "benchmark.attacks.native:NativeFGSM",
+    "fgsm/art": "benchmark.attacks.art_backend:ArtFGSM",
+    "fgsm/foolbox": "benchmark.attacks.foolbox_backend:FoolboxFGSM",
+    "bim_a/native": "benchmark.attacks.native:NativeBIMa",
+    "bim_a/art": "benchmark.attacks.art_backend:ArtBIMa",
+    "bim_a/foolbox": "benchmark.attacks.foolbox_backend:FoolboxBIMa",
+    "bim_b/native": "benchmark.attacks.native:NativeBIMb",
+    "bim_b/art": "benchmark.attacks.art_backend:ArtBIMb",
+    "bim_b/foolbox": "benchmark.attacks.foolbox_backend:FoolboxBIMb",
+    "fgsm_l2/native": "benchmark.attacks.projected:NativeFGSML2",
+    "fgsm_l2/art": "benchmark.attacks.projected:ArtFGSML2",
+    "fgsm_l2/foolbox": "benchmark.attacks.projected:FoolboxFGSML2",
+    "pgd/native": "benchmark.attacks.projected:NativePGD",
+    "pgd/art": "benchmark.attacks.projected:ArtPGD",
+    "pgd/foolbox": "benchmark.attacks.projected:FoolboxPGD",
+    "pgd_l2/native": "benchmark.attacks.projected:NativePGDL2",
+    "pgd_l2/art": "benchmark.attacks.projected:ArtPGDL2",
+    "pgd_l2/foolbox": "benchmark.attacks.projected:FoolboxPGDL2",
+    "deepfool/art": "benchmark.attacks.minimal:ArtDeepFool",
+    "deepfool/foolbox": "benchmark.attacks.minimal:FoolboxDeepFool",
+    "deepfool_linf/foolbox": "benchmark.attacks.minimal:FoolboxDeepFoolLinf",
+    "cw_l2/art": "benchmark.attacks.minimal:ArtCarliniWagnerL2",
+    "cw_l2/foolbox": "benchmark.attacks.minimal:FoolboxCarliniWagnerL2",
+    "jsma/art": "benchmark.attacks.art_suite:ArtJSMA",
+    "apgd/art": "benchmark.attacks.art_suite:ArtAPGD",
+    "autoattack/art": "benchmark.attacks.art_suite:ArtAutoAttack",
+    "square/art": "benchmark.attacks.art_suite:ArtSquare",
+    "lbfgs/native": "benchmark.attacks.lbfgs:NativeLBFGS",
+}
 
 
 @dataclass(frozen=True)
@@ -124,5 +96,7 @@ class SuiteFile:
             return f"(unreadable: {error})"
 
 
-for _path in sorted((project_root() / "registry" / "suites").glob("*.toml")):
-    SUITES.register(_path.stem)(SuiteFile(_path))
+def suite_files() -> dict[str, SuiteFile]:
+    """Every ``registry/suites/<name>.toml`` by name: a suite is registered by adding its file."""
+    folder = project_root() / "registry" / "suites"
+    return {path.stem: SuiteFile(path) for path in sorted(folder.glob("*.toml"))}

@@ -1,55 +1,88 @@
 """One registry mechanism for every kind of component (lm-evaluation-harness / timm style).
 
-Components register by decorator (``@MODELS.register("cnn2d")``) or lazily by a
-``"module:attr"`` string, so that heavy backends (ART, Foolbox) are only imported when an
-entry that needs them is used. An unknown name raises :class:`UnknownNameError` listing the
-closest registered names.
+Names are declared once, in :mod:`benchmark.catalog`, as ``"module:attr"`` strings. A registry
+reads its catalog table on first use (a lookup, a listing, ``in``) and imports an entry's module
+on the entry's first :meth:`Registry.get`, so importing this module, or listing names, imports no
+component, no heavy backend (ART, Foolbox) and reads no file until suites are listed.
+
+The registry reads the catalog, never the reverse: the catalog is plain data that imports nothing
+of this module, so the two form no import cycle, and every module keeps importing its registries
+from here. An unknown name raises :class:`UnknownNameError` listing the closest registered names;
+an entry of the wrong kind (a typo in the catalog) raises a one-line :class:`TypeError`.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from benchmark.errors import UnknownNameError
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from benchmark.attacks.base import Attack
+    from benchmark.catalog import SuiteFile
+    from benchmark.data.base import AudioDataset
+    from benchmark.representations.base import Representation
 
 T = TypeVar("T")
 
 
+def import_target(target: str) -> Any:
+    """The object that ``"package.module:attr"`` names, importing its module."""
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What every entry of a registry must be: a subclass or an instance of the class ``base``
+    (``"module:attr"``, imported only when an entry is checked, so declaring it costs nothing),
+    or any callable."""
+
+    relation: Literal["a subclass of", "an instance of", "callable"]
+    base: str = ""
+
+    def admits(self, obj: object) -> bool:
+        if self.relation == "callable":
+            return callable(obj)
+        cls = import_target(self.base)
+        if self.relation == "an instance of":
+            return isinstance(obj, cls)
+        return isinstance(obj, type) and issubclass(obj, cls)
+
+    def __str__(self) -> str:
+        return f"{self.relation} {self.base}".rstrip()
+
+
 class Registry(Generic[T]):
-    """A named table of components of one kind (datasets, models, attacks, ...)."""
+    """A named table of components of one kind, filled by ``load`` on first use.
 
-    def __init__(self, kind: str) -> None:
+    ``load`` returns ``name -> "module:attr"`` (imported on first :meth:`get`) or ``name -> object``.
+    """
+
+    def __init__(self, kind: str, load: Callable[[], Mapping[str, str | T]], expect: Kind) -> None:
         self.kind = kind
-        self._entries: dict[str, T | str] = {}
+        self.expect = expect
+        self._load = load
+        self._table: dict[str, str | T] | None = None
+        self._resolved: dict[str, T] = {}
 
-    def register(self, name: str) -> Callable[[T], T]:
-        """Decorator: register the decorated object under ``name``."""
-
-        def decorate(obj: T) -> T:
-            self._add(name, obj)
-            return obj
-
-        return decorate
-
-    def register_lazy(self, name: str, target: str) -> None:
-        """Register ``"package.module:attr"``; it is imported on first :meth:`get`."""
-        if ":" not in target:
-            raise ValueError(f"lazy target {target!r} must look like 'module:attr'")
-        self._add(name, target)
-
-    def _add(self, name: str, obj: T | str) -> None:
-        existing = self._entries.get(name)
-        # A lazy entry is replaced by the object it points to when its module is imported.
-        if existing is not None and not isinstance(existing, str) and existing is not obj:
-            raise ValueError(f"{self.kind} {name!r} is registered twice")
-        if existing is None or isinstance(existing, str):
-            self._entries[name] = obj
+    @property
+    def _entries(self) -> dict[str, str | T]:
+        if self._table is None:
+            self._table = dict(self._load())
+        return self._table
 
     def get(self, name: str) -> T:
-        """Return the component, importing it if it was registered lazily."""
+        """Return the component, importing it on first use and checking it is of this kind."""
+        if name in self._resolved:
+            return self._resolved[name]
         if name not in self._entries:
             close = difflib.get_close_matches(name, list(self._entries), n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -59,12 +92,12 @@ class Registry(Generic[T]):
                 + (f" (registered: {known})" if hint else "")
             )
         entry = self._entries[name]
-        if isinstance(entry, str):
-            module_name, attr = entry.split(":", 1)
-            obj: T = getattr(importlib.import_module(module_name), attr)
-            self._entries[name] = obj
-            return obj
-        return entry
+        obj: T = import_target(entry) if isinstance(entry, str) else entry
+        if not self.expect.admits(obj):
+            where = entry if isinstance(entry, str) else repr(entry)
+            raise TypeError(f"{self.kind} {name!r} is registered as {where}, which is not {self.expect}")
+        self._resolved[name] = obj
+        return obj
 
     def names(self) -> list[str]:
         return sorted(self._entries)
@@ -84,11 +117,31 @@ class Registry(Generic[T]):
         return doc[0] if doc else ""
 
 
-DATASETS: Registry[Any] = Registry("dataset")
-REPRESENTATIONS: Registry[Any] = Registry("representation")
-MODELS: Registry[Any] = Registry("model")
-ATTACKS: Registry[Any] = Registry("attack")
-SUITES: Registry[Any] = Registry("suite")
+def _catalog() -> ModuleType:
+    """:mod:`benchmark.catalog`, imported on a registry's first use (see the module docstring)."""
+    from benchmark import catalog
+
+    return catalog
+
+
+DATASETS: Registry[type[AudioDataset]] = Registry(
+    "dataset", lambda: _catalog().DATASET_CLASSES, Kind("a subclass of", "benchmark.data.base:AudioDataset")
+)
+REPRESENTATIONS: Registry[type[Representation]] = Registry(
+    "representation",
+    lambda: _catalog().REPRESENTATION_CLASSES,
+    Kind("a subclass of", "benchmark.representations.base:Representation"),
+)
+#: model factories: ``factory(*, input_shape, num_classes, sample_rate, config) -> nn.Module``
+MODELS: Registry[Callable[..., nn.Module]] = Registry(
+    "model", lambda: _catalog().MODEL_FACTORIES, Kind("callable")
+)
+ATTACKS: Registry[type[Attack]] = Registry(
+    "attack", lambda: _catalog().ATTACK_CLASSES, Kind("a subclass of", "benchmark.attacks.base:Attack")
+)
+SUITES: Registry[SuiteFile] = Registry(
+    "suite", lambda: _catalog().suite_files(), Kind("an instance of", "benchmark.catalog:SuiteFile")
+)
 
 REGISTRIES: dict[str, Registry[Any]] = {
     "datasets": DATASETS,
@@ -97,5 +150,3 @@ REGISTRIES: dict[str, Registry[Any]] = {
     "attacks": ATTACKS,
     "suites": SUITES,
 }
-
-import benchmark.catalog  # noqa: E402, F401  (fills the registries lazily)

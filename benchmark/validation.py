@@ -1,5 +1,6 @@
-"""One way to turn a pydantic validation failure, or a TOML file that fails one, into the
-one-line error every command prints (``<what> <path>: <field>: <problem>``)."""
+"""The strict pydantic base of every declared config, and one way to turn a validation failure,
+or a TOML file that fails one, into the one-line error every command prints
+(``<what> <path>: <field>: <problem>``)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ import tomllib
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from benchmark.errors import BenchmarkError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors, values are immutable: a typo in a suite never goes unnoticed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def first_error(error: ValidationError, top: str = "(top level)") -> str:

@@ -17,6 +17,7 @@ from benchmark.leaderboard.ranking import boards
 from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, LeaderboardEntry
 from benchmark.leaderboard.scoring import masking_flags, primary_score
 from benchmark.paths import project_root
+from benchmark.representations.base import domain_widths
 
 QUICK = project_root() / "leaderboards" / "quick" / "v1" / "synth10"
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
@@ -49,18 +50,18 @@ def test_the_score_is_the_strongest_attack_at_the_reference_budget(cnn2d):
 
 def test_masking_flags(cnn2d):
     cell = cnn2d.attacks[0]
-    assert masking_flags([with_rates(cell, [0.1, 0.3, 0.6, 0.8])], representation="stft") == []
+    assert masking_flags([with_rates(cell, [0.1, 0.3, 0.6, 0.8])], widths=domain_widths("stft")) == []
     assert (
-        masking_flags([with_rates(cell, [0.1, 0.3, 0.6, 0.595])], representation="stft") == []
+        masking_flags([with_rates(cell, [0.1, 0.3, 0.6, 0.595])], widths=domain_widths("stft")) == []
     )  # within 0.01
-    (flag,) = masking_flags([with_rates(cell, [0.1, 0.5, 0.3, 0.8])], representation="stft")
+    (flag,) = masking_flags([with_rates(cell, [0.1, 0.5, 0.3, 0.8])], widths=domain_widths("stft"))
     assert flag.code == "fr_not_increasing" and flag.attack == "fgsm/native"
     assert "FR falls from 0.500 at budget 0.003 to 0.300 at 0.01" in flag.message
     # An Linf budget of 1.0 spans the whole [0, 1] STFT interval: it must fool ~everything.
     unbounded = with_rates(cell, [0.1, 0.3, 0.6, 0.9], budgets=[0.001, 0.01, 0.1, 1.0])
-    (flag,) = masking_flags([unbounded], representation="stft")
+    (flag,) = masking_flags([unbounded], widths=domain_widths("stft"))
     assert flag.code == "unbounded_not_fooling" and "FR 0.900 at budget 1" in flag.message
-    assert masking_flags([unbounded], representation="waveform") == []  # [-1, 1]: 1.0 is not unbounded
+    assert masking_flags([unbounded], widths=domain_widths("waveform")) == []  # [-1, 1]: 1.0 is not unbounded
 
 
 def as_version_2(current: dict) -> dict:

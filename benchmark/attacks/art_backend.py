@@ -23,7 +23,6 @@ from benchmark.attacks.base import CountingModel
 from benchmark.attacks.gradient import FGSM, BIMa, BIMb, GradientStepAttack
 from benchmark.attacks.library import LibraryAttack
 from benchmark.budgets import Bounds
-from benchmark.registry import ATTACKS
 
 #: ART's name for each norm
 ART_NORMS = {"linf": np.inf, "l2": 2}
@@ -114,17 +113,14 @@ class ArtStep(ArtBackend, GradientStepAttack):
         return self.generate(attack, inputs, labels, targets)
 
 
-@ATTACKS.register("fgsm/art")
 class ArtFGSM(ArtStep, FGSM):
     """FGSM (Linf), ART's FastGradientMethod."""
 
 
-@ATTACKS.register("bim_a/art")
 class ArtBIMa(ArtStep, BIMa):
     """BIM-a (stop at first success): the generic loop over ART's FGSM step."""
 
 
-@ATTACKS.register("bim_b/art")
 class ArtBIMb(ArtStep, BIMb):
     """BIM-b (fixed iterations), ART's BasicIterativeMethod."""
 

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 
 from benchmark.attacks.art_backend import ArtEvasion
-from benchmark.registry import ATTACKS
 
 #: Andriushchenko et al. 2020's initial fraction of the image a Linf square covers
 SQUARE_P_INIT = 0.8
@@ -28,7 +27,6 @@ def square_p_init(input_shape: tuple[int, ...]) -> float:
     return min(SQUARE_P_INIT, (min(height, width) - 1) ** 2 / (height * width))
 
 
-@ATTACKS.register("jsma/art")
 class ArtJSMA(ArtEvasion):
     """Jacobian-based Saliency Map Attack (Papernot et al. 2016; Esmaeilpour et al. 2021 sec. 2.5),
     ART's ``SaliencyMapMethod``; the budget is gamma, the largest fraction of input elements that may
@@ -68,7 +66,6 @@ class ArtJSMA(ArtEvasion):
         return self.generate(attack, inputs, targets, targets)
 
 
-@ATTACKS.register("apgd/art")
 class ArtAPGD(ArtEvasion):
     """Auto-PGD, Linf, cross-entropy loss (Croce & Hein 2020), ART's ``AutoProjectedGradientDescent``,
     one random start and ``steps`` iterations at eps = budget; the step size starts at ``2 * eps``
@@ -100,7 +97,6 @@ class ArtAPGD(ArtEvasion):
         )
 
 
-@ATTACKS.register("autoattack/art")
 class ArtAutoAttack(ArtEvasion):
     """AutoAttack, Linf, untargeted (Croce & Hein 2020), with ART's standard list at eps = budget:
     APGD-CE and APGD-DLR (100 iterations, 5 restarts each), DeepFool, Square (5000 queries, 5
@@ -155,7 +151,6 @@ class ArtAutoAttack(ArtEvasion):
         return torch.from_numpy(adversarial).to(device=inputs.device, dtype=inputs.dtype)
 
 
-@ATTACKS.register("square/art")
 class ArtSquare(ArtEvasion):
     """Square Attack, Linf, untargeted, black-box (Andriushchenko et al. 2020), ART's
     ``SquareAttack``: random square updates at eps = budget, one restart, ``max_iter`` iterations

@@ -17,7 +17,6 @@ from benchmark.attacks.base import CountingModel
 from benchmark.attacks.gradient import FGSM, BIMa, BIMb, GradientStepAttack
 from benchmark.attacks.library import LibraryAttack
 from benchmark.budgets import Bounds
-from benchmark.registry import ATTACKS
 
 
 class FoolboxBackend(LibraryAttack):
@@ -81,17 +80,14 @@ class FoolboxStep(FoolboxBackend, GradientStepAttack):
         )
 
 
-@ATTACKS.register("fgsm/foolbox")
 class FoolboxFGSM(FoolboxStep, FGSM):
     """FGSM (Linf), Foolbox's LinfFastGradientAttack (targeted: its one-step BIM, the same update)."""
 
 
-@ATTACKS.register("bim_a/foolbox")
 class FoolboxBIMa(FoolboxStep, BIMa):
     """BIM-a (stop at first success): the generic loop over Foolbox's FGSM step."""
 
 
-@ATTACKS.register("bim_b/foolbox")
 class FoolboxBIMb(FoolboxStep, BIMb):
     """BIM-b (fixed iterations), Foolbox's LinfBasicIterativeAttack."""
 

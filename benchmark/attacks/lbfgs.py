@@ -27,10 +27,8 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.attacks.base import Attack
-from benchmark.registry import ATTACKS
 
 
-@ATTACKS.register("lbfgs/native")
 class NativeLBFGS(Attack):
     """Szegedy et al.'s box-constrained L-BFGS attack, L2; budget = L-BFGS iterations per ``c``."""
 

@@ -29,7 +29,6 @@ from benchmark.attacks.art_backend import ArtEvasion
 from benchmark.attacks.base import Attack
 from benchmark.attacks.foolbox_backend import FoolboxBackend
 from benchmark.errors import BenchmarkError
-from benchmark.registry import ATTACKS
 
 
 class DeepFool(Attack):
@@ -96,7 +95,6 @@ class CarliniWagnerL2(Attack):
 # --- ART --------------------------------------------------------------------------------------
 
 
-@ATTACKS.register("deepfool/art")
 class ArtDeepFool(ArtEvasion, DeepFool):
     """DeepFool (L2), ART's DeepFool (its ``epsilon`` is the overshoot, ``nb_grads`` the candidates)."""
 
@@ -113,7 +111,6 @@ class ArtDeepFool(ArtEvasion, DeepFool):
         )
 
 
-@ATTACKS.register("cw_l2/art")
 class ArtCarliniWagnerL2(ArtEvasion, CarliniWagnerL2):
     """CW L2, ART's CarliniL2Method."""
 
@@ -148,7 +145,6 @@ class FoolboxMinimal(FoolboxBackend):
         return self.run_attack(attack, model, inputs, labels, epsilon=None, bounds=bounds, targets=targets)
 
 
-@ATTACKS.register("deepfool/foolbox")
 class FoolboxDeepFool(FoolboxMinimal, DeepFool):
     """DeepFool (L2), Foolbox's L2DeepFoolAttack (the implementation Esmaeilpour sec. 4.3 used)."""
 
@@ -159,12 +155,10 @@ class FoolboxDeepFool(FoolboxMinimal, DeepFool):
         return deepfool(steps=iterations, candidates=self.candidates, overshoot=self.overshoot)
 
 
-@ATTACKS.register("deepfool_linf/foolbox")
 class FoolboxDeepFoolLinf(FoolboxDeepFool, DeepFoolLinf):
     """DeepFool (Linf), Foolbox's LinfDeepFoolAttack."""
 
 
-@ATTACKS.register("cw_l2/foolbox")
 class FoolboxCarliniWagnerL2(FoolboxMinimal, CarliniWagnerL2):
     """CW L2, Foolbox's L2CarliniWagnerAttack."""
 

@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.attacks.gradient import FGSM, BIMa, BIMb, GradientStepAttack
-from benchmark.registry import ATTACKS
 
 
 def loss_gradient(model: torch.nn.Module, inputs: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
@@ -35,16 +34,13 @@ class NativeStep(GradientStepAttack):
         return (inputs + step_size * direction).clamp(bounds.lower, bounds.upper)
 
 
-@ATTACKS.register("fgsm/native")
 class NativeFGSM(NativeStep, FGSM):
     """FGSM (Linf), native PyTorch engine."""
 
 
-@ATTACKS.register("bim_a/native")
 class NativeBIMa(NativeStep, BIMa):
     """BIM-a (stop at first success), native PyTorch engine."""
 
 
-@ATTACKS.register("bim_b/native")
 class NativeBIMb(NativeStep, BIMb):
     """BIM-b (fixed iterations), native PyTorch engine."""

@@ -23,7 +23,6 @@ from benchmark.attacks.foolbox_backend import FoolboxStep
 from benchmark.attacks.gradient import FGSM, GradientStepAttack
 from benchmark.attacks.native import NativeStep
 from benchmark.budgets import Bounds
-from benchmark.registry import ATTACKS
 
 
 @contextmanager
@@ -109,17 +108,14 @@ class PGDL2(PGD):
 # --- native -----------------------------------------------------------------------------------
 
 
-@ATTACKS.register("fgsm_l2/native")
 class NativeFGSML2(NativeStep, FGSML2):
     """FGSM (L2), native PyTorch engine."""
 
 
-@ATTACKS.register("pgd/native")
 class NativePGD(NativeStep, PGD):
     """PGD (Linf), native PyTorch engine."""
 
 
-@ATTACKS.register("pgd_l2/native")
 class NativePGDL2(NativeStep, PGDL2):
     """PGD (L2), native PyTorch engine."""
 
@@ -127,12 +123,10 @@ class NativePGDL2(NativeStep, PGDL2):
 # --- ART --------------------------------------------------------------------------------------
 
 
-@ATTACKS.register("fgsm_l2/art")
 class ArtFGSML2(ArtStep, FGSML2):
     """FGSM (L2), ART's FastGradientMethod(norm=2)."""
 
 
-@ATTACKS.register("pgd/art")
 class ArtPGD(ArtStep, PGD):
     """PGD (Linf), ART's ProjectedGradientDescent with one random initialisation."""
 
@@ -159,7 +153,6 @@ class ArtPGD(ArtStep, PGD):
             return self.generate(attack, inputs, labels, targets)
 
 
-@ATTACKS.register("pgd_l2/art")
 class ArtPGDL2(ArtPGD, PGDL2):
     """PGD (L2), ART's ProjectedGradientDescent(norm=2) with one random initialisation."""
 
@@ -167,12 +160,10 @@ class ArtPGDL2(ArtPGD, PGDL2):
 # --- Foolbox ----------------------------------------------------------------------------------
 
 
-@ATTACKS.register("fgsm_l2/foolbox")
 class FoolboxFGSML2(FoolboxStep, FGSML2):
     """FGSM (L2), Foolbox's L2FastGradientAttack (targeted: its one-step L2 BIM)."""
 
 
-@ATTACKS.register("pgd/foolbox")
 class FoolboxPGD(FoolboxStep, PGD):
     """PGD (Linf), Foolbox's LinfPGD."""
 
@@ -187,6 +178,5 @@ class FoolboxPGD(FoolboxStep, PGD):
             )
 
 
-@ATTACKS.register("pgd_l2/foolbox")
 class FoolboxPGDL2(FoolboxPGD, PGDL2):
     """PGD (L2), Foolbox's L2PGD."""

@@ -37,7 +37,7 @@ class Track:
 
 
 class AudioDataset(ABC):
-    """A labelled audio dataset with fixed folds; subclasses register in ``DATASETS``."""
+    """A labelled audio dataset with fixed folds; each subclass is named in :mod:`benchmark.catalog`."""
 
     name: str
     version: str

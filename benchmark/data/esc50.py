@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from benchmark.data.files import FileDataset, FileEntry, parse_fold, read_csv
 from benchmark.errors import BenchmarkError
-from benchmark.registry import DATASETS
 
 #: ESC-50 categories in ``target`` order (0..49), as in meta/esc50.csv
 ESC50_CLASSES = (
@@ -29,7 +28,6 @@ ESC10_TARGETS = (0, 1, 10, 11, 12, 20, 21, 38, 40, 41)
 CSV_COLUMNS = ("filename", "fold", "target", "category", "esc10")
 
 
-@DATASETS.register("esc50")
 class ESC50(FileDataset):
     """ESC-50: 2000 environmental sound clips, 50 classes, official 5 folds (44.1 kHz files)."""
 
@@ -87,7 +85,6 @@ class ESC50(FileDataset):
         return entries
 
 
-@DATASETS.register("esc10")
 class ESC10(ESC50):
     """ESC-10: the 400-clip, 10-class subset of ESC-50 (esc10 column), same files and folds."""
 

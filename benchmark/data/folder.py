@@ -24,10 +24,8 @@ from benchmark.data.files import (
     stratified_folds,
 )
 from benchmark.errors import BenchmarkError
-from benchmark.registry import DATASETS
 
 
-@DATASETS.register("folder")
 class FolderDataset(FileDataset):
     """Your own labelled clips: class folders or labels.csv; stratified seeded folds if none given."""
 

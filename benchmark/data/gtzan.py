@@ -22,7 +22,6 @@ from pathlib import Path
 from benchmark.data.files import FileDataset, FileEntry, split_file, stratified_folds, warn
 from benchmark.errors import BenchmarkError
 from benchmark.paths import project_root
-from benchmark.registry import DATASETS
 
 GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
 FILTERED_PARTS = ("train", "valid", "test")
@@ -43,7 +42,6 @@ def filtered_split() -> dict[str, int]:
     return folds
 
 
-@DATASETS.register("gtzan")
 class GTZAN(FileDataset):
     """GTZAN music genres: 1000 x 30 s tracks; Koerich 3-fold or fault-filtered split."""
 

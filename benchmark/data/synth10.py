@@ -24,7 +24,6 @@ from scipy.signal import butter, lfilter, sosfilt
 
 from benchmark.data.base import AudioDataset, Track
 from benchmark.errors import BenchmarkError
-from benchmark.registry import DATASETS
 
 SoundGenerator = Callable[[np.random.Generator, int, int], np.ndarray]
 
@@ -274,7 +273,6 @@ def generate_track(
     return (np.round(mixed * 32767.0) / 32767.0).astype(np.float32)
 
 
-@DATASETS.register("synth10")
 class Synth10(AudioDataset):
     """Embedded 10-class synthetic sound dataset: seeded, deterministic, generated in seconds."""
 

@@ -20,7 +20,6 @@ import numpy as np
 
 from benchmark.data.files import FileDataset, FileEntry, parse_fold, read_csv
 from benchmark.errors import BenchmarkError
-from benchmark.registry import DATASETS
 
 US8K_CLASSES = (
     "air_conditioner", "car_horn", "children_playing", "dog_bark", "drilling",
@@ -38,7 +37,6 @@ def lengthen(audio: np.ndarray, num_samples: int, mode: str) -> np.ndarray:
     return np.pad(audio, (0, num_samples - audio.size))
 
 
-@DATASETS.register("urbansound8k")
 class UrbanSound8K(FileDataset):
     """UrbanSound8K: 8732 urban sound slices (<= 4 s), 10 classes, official 10 folds."""
 

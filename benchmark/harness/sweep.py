@@ -40,7 +40,7 @@ from benchmark.harness.run import Execution, run_suite
 from benchmark.jsonio import atomic_write_bytes, atomic_write_json
 from benchmark.leaderboard.schema import Accuracy, LeaderboardEntry
 from benchmark.models.reference import build_reference
-from benchmark.models.spec import ModelSpec, Strict, TrainingRecipe
+from benchmark.models.spec import ModelSpec, TrainingRecipe
 from benchmark.plan.planner import check_attack
 from benchmark.plan.suite import AttackSpec, Suite
 from benchmark.progress import progress_bar
@@ -48,7 +48,7 @@ from benchmark.registry import ATTACKS, REPRESENTATIONS
 from benchmark.representations.base import build_representation, representation_settings
 from benchmark.runtime import git_state, resolve_device
 from benchmark.training import train_entries
-from benchmark.validation import first_error
+from benchmark.validation import Strict, first_error
 
 SWEEP_SCHEMA_VERSION = 1
 #: the one setting that is not a representation parameter: it is the rate the dataset is made at

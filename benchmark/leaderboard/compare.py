@@ -18,7 +18,7 @@ from rich.table import Table
 from benchmark.errors import BenchmarkError
 from benchmark.leaderboard.io import read_entry
 from benchmark.leaderboard.schema import LeaderboardEntry
-from benchmark.plan.suite import Tolerance, Tolerances
+from benchmark.tolerances import Tolerance, Tolerances
 
 #: numeric field name -> the suite tolerance that applies to it
 CATEGORIES: dict[str, str] = {

@@ -16,6 +16,7 @@ from benchmark.jsonio import atomic_write_json
 from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, LeaderboardEntry
 from benchmark.leaderboard.scoring import masking_flags, primary_score
 from benchmark.registry import ATTACKS
+from benchmark.representations.base import domain_widths
 from benchmark.validation import first_error
 
 
@@ -59,7 +60,7 @@ def _rescore(data: dict[str, Any]) -> dict[str, Any]:
     except (KeyError, TypeError, AttributeError, ValidationError):
         return data  # the schema check that follows names the problem
     score = primary_score(cells, representation=representation, reference_budgets=reference_budgets)
-    flags = masking_flags(cells, representation=representation)
+    flags = masking_flags(cells, widths=domain_widths(representation))
     return {
         **data,
         "score": score.model_dump(mode="json") if score else None,

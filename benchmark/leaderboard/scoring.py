@@ -1,8 +1,9 @@
 """The primary score and the gradient-masking flags, computed from an entry's per-budget results.
 
-Both depend only on numbers every results file already holds, so the runner records them when
-it writes an entry and :mod:`benchmark.leaderboard.io` recomputes them when it migrates a file
-of schema version 1.
+Both depend only on numbers every results file already holds (the flags also on the width of
+the input interval, which the caller looks up from the entry's representation), so the runner
+records them when it writes an entry and :mod:`benchmark.leaderboard.io` recomputes them when it
+migrates a file of schema version 1.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import itertools
 from collections.abc import Mapping, Sequence
 
 from benchmark.leaderboard.schema import AttackCell, Flag, Score
-from benchmark.registry import REPRESENTATIONS
-from benchmark.representations.waveform import Waveform
 
 #: FR may fall by this much from one budget to the next larger one before it is flagged: FGSM's
 #: single step is not monotonic in the budget, and one or two examples in a few hundred flipping
@@ -48,12 +47,15 @@ def primary_score(
     return Score(attack=_name(cell), budget=point.budget, robust_accuracy=point.robust_accuracy)
 
 
-def masking_flags(cells: Sequence[AttackCell], *, representation: str) -> list[Flag]:
-    """FR that falls as the budget grows, and an unbounded Linf attack that does not fool ~all."""
+def masking_flags(cells: Sequence[AttackCell], *, widths: Mapping[str, float]) -> list[Flag]:
+    """FR that falls as the budget grows, and an unbounded Linf attack that does not fool ~all.
+
+    ``widths`` is the width of the input interval per attack domain (``domain_widths`` of the
+    model's representation): the caller supplies it, so scoring needs nothing but results.
+    """
     flags = []
     for cell in cells:
-        on_waveform = cell.domain == "waveform" or representation == "waveform"
-        width = (Waveform.bounds if on_waveform else REPRESENTATIONS.get(representation).bounds).width
+        width = widths[cell.domain]
         points = [point for point in cell.per_budget if point.fooling_rate is not None]
         for before, after in itertools.pairwise(points):
             if after.fooling_rate < before.fooling_rate - FR_DROP_TOLERANCE:

@@ -24,7 +24,6 @@ from torch import Tensor, nn
 
 from benchmark.errors import BenchmarkError
 from benchmark.models.koerich import Stage, _min_len, _out_len, _pick_config, dense_head
-from benchmark.registry import MODELS
 
 
 def _image_shape(input_shape: tuple[int, ...], model: str) -> tuple[int, int, int]:
@@ -142,7 +141,6 @@ def _resnet(name: str, input_shape: tuple[int, ...], num_classes: int, config: s
     return ResNet(channels, num_classes, cfg)
 
 
-@MODELS.register("resnet18")
 def resnet18(
     *, input_shape: tuple[int, ...], num_classes: int, sample_rate: int | None = None, config: str = "compact"
 ) -> nn.Module:
@@ -154,7 +152,6 @@ def resnet18(
     return _resnet("resnet18", input_shape, num_classes, config)
 
 
-@MODELS.register("resnet34")
 def resnet34(
     *, input_shape: tuple[int, ...], num_classes: int, sample_rate: int | None = None, config: str = "compact"
 ) -> nn.Module:
@@ -165,7 +162,6 @@ def resnet34(
     return _resnet("resnet34", input_shape, num_classes, config)
 
 
-@MODELS.register("resnet56")
 def resnet56(
     *, input_shape: tuple[int, ...], num_classes: int, sample_rate: int | None = None, config: str = "compact"
 ) -> nn.Module:
@@ -241,7 +237,6 @@ class AlexNet(nn.Sequential):
         )
 
 
-@MODELS.register("alexnet")
 def alexnet(
     *, input_shape: tuple[int, ...], num_classes: int, sample_rate: int | None = None, config: str = "compact"
 ) -> nn.Module:
@@ -342,7 +337,6 @@ class GoogLeNet(nn.Sequential):
         super().__init__(OrderedDict(layers))
 
 
-@MODELS.register("googlenet")
 def googlenet(
     *, input_shape: tuple[int, ...], num_classes: int, sample_rate: int | None = None, config: str = "compact"
 ) -> nn.Module:
@@ -400,7 +394,6 @@ class SbCnn(nn.Sequential):
         super().__init__(OrderedDict(layers))
 
 
-@MODELS.register("sbcnn")
 def sbcnn(
     *, input_shape: tuple[int, ...], num_classes: int, sample_rate: int | None = None, config: str = "compact"
 ) -> nn.Module:
@@ -442,7 +435,6 @@ class LstmClassifier(nn.Module):
         return self.fc(outputs[:, -1])
 
 
-@MODELS.register("lstm")
 def lstm(
     *, input_shape: tuple[int, ...], num_classes: int, sample_rate: int | None = None, config: str = "compact"
 ) -> nn.Module:

@@ -20,7 +20,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from benchmark.errors import BenchmarkError
-from benchmark.registry import MODELS
 
 #: Gammatone bandwidth factor for a 4th-order filter to match the ERB (Patterson et al. 1992).
 GAMMATONE_B = 1.019
@@ -124,7 +123,6 @@ class Cnn2d(nn.Sequential):
         super().__init__(OrderedDict(layers))
 
 
-@MODELS.register("cnn2d")
 def cnn2d(
     *, input_shape: tuple[int, ...], num_classes: int, sample_rate: int | None = None, config: str = "compact"
 ) -> nn.Module:
@@ -337,7 +335,6 @@ class Cnn1dGammatone(nn.Sequential):
         super().__init__(OrderedDict(layers))
 
 
-@MODELS.register("cnn1d_gammatone")
 def cnn1d_gammatone(
     *, input_shape: tuple[int, ...], num_classes: int, sample_rate: int, config: str = "compact"
 ) -> nn.Module:

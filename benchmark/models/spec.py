@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
+from pydantic import Field, field_validator, model_serializer
 
-
-class Strict(BaseModel):
-    """Unknown fields are errors, values are immutable: a typo in a suite never goes unnoticed."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from benchmark.validation import Strict
 
 
 class TrainingRecipe(Strict):

@@ -15,7 +15,6 @@ from torch import nn
 
 from benchmark.errors import BenchmarkError
 from benchmark.models.koerich import _min_len, _out_len, _pick_config, dense_head
-from benchmark.registry import MODELS
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,6 @@ class FreqChannelsCnn1d(nn.Sequential):
         super().__init__(OrderedDict(layers))
 
 
-@MODELS.register("freq_channels_cnn1d")
 def freq_channels_cnn1d(
     *, input_shape: tuple[int, ...], num_classes: int, sample_rate: int | None = None, config: str = "compact"
 ) -> nn.Module:

@@ -14,9 +14,10 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from benchmark.budgets import SNR_DB, Domain, schedule_table
-from benchmark.models.spec import ModelSpec, Strict
+from benchmark.models.spec import ModelSpec
 from benchmark.registry import ATTACKS, MODELS, REPRESENTATIONS, SUITES
-from benchmark.validation import load_toml
+from benchmark.tolerances import Tolerances
+from benchmark.validation import Strict, load_toml
 
 
 class AttackSpec(Strict):
@@ -61,30 +62,6 @@ def _linf_epsilon(spec: AttackSpec) -> bool:
     """Whether the attack's budgets are Linf radii (its first backend speaks for all)."""
     cls = ATTACKS.get(f"{spec.attack}/{spec.backends[0]}")
     return cls.budget_kind == "epsilon" and cls.norm == "linf"
-
-
-class Tolerance(Strict):
-    """``|old - new| <= abs + rel * |old|`` passes (the rule of ``numpy.isclose``)."""
-
-    abs: float = Field(0.0, ge=0)
-    rel: float = Field(0.0, ge=0)
-
-
-class Tolerances(Strict):
-    """How far each metric may drift between two runs of the suite before ``arb compare`` fails.
-
-    Deterministic CPU runs reproduce every number exactly; the slack absorbs other devices and
-    library versions. Counts (examples, correct examples, gradient and forward evaluations) are
-    exact by default: a changed count means the protocol changed, not the arithmetic.
-    """
-
-    accuracy: Tolerance = Tolerance(abs=0.02)
-    fooling_rate: Tolerance = Tolerance(abs=0.02)
-    fr_auc: Tolerance = Tolerance(abs=0.02)
-    snr_db: Tolerance = Tolerance(abs=0.5)
-    perturbation: Tolerance = Tolerance(rel=0.02)
-    gradient_cost: Tolerance = Tolerance()
-    counts: Tolerance = Tolerance()
 
 
 class Suite(Strict):

@@ -17,6 +17,7 @@ from benchmark.leaderboard.io import entry_path, validate_entry, write_entry
 from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, LeaderboardEntry
 from benchmark.leaderboard.scoring import masking_flags, primary_score
 from benchmark.plan.planner import Plan
+from benchmark.representations.base import domain_widths
 from benchmark.runtime import environment, git_state
 
 #: what an entry records of the dataset identity
@@ -68,7 +69,7 @@ def entry_document(
         "transfer": by_kind["transfer"],
         "transferability": transferability,
         "score": score.model_dump(mode="json") if score else None,
-        "flags": [flag.model_dump(mode="json") for flag in masking_flags(cells, representation=name)],
+        "flags": [flag.model_dump(mode="json") for flag in masking_flags(cells, widths=domain_widths(name))],
         "submission": model.submission,
     }
 

@@ -59,6 +59,15 @@ class Representation(nn.Module):
         return {"name": self.name, "sample_rate": self.sample_rate}
 
 
+def domain_widths(representation: str) -> dict[str, float]:
+    """Width of the interval each attack domain perturbs for a model on ``representation``: its
+    own bounds, or the audio's for a waveform-domain attack (what an unbounded Linf budget spans)."""
+    return {
+        "representation": REPRESENTATIONS.get(representation).bounds.width,
+        "waveform": REPRESENTATIONS.get("waveform").bounds.width,
+    }
+
+
 def representation_settings(cls: type[Representation]) -> list[str]:
     """The keyword settings ``cls`` takes besides ``sample_rate`` (a resized twin: its base's too)."""
     names = []

@@ -26,7 +26,6 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.errors import BenchmarkError
-from benchmark.registry import REPRESENTATIONS
 from benchmark.representations.base import Representation
 from benchmark.representations.spectral import MFCC, STFT, Mel
 from benchmark.representations.wavelet import DWT
@@ -112,28 +111,24 @@ class Resized(Representation):
         }
 
 
-@REPRESENTATIONS.register("stft_resized")
 class STFTResized(Resized):
     """Log-magnitude STFT resized to ``height x width`` (default 128x128; Esmaeilpour et al., sec. 4.2)."""
 
     base_class = STFT
 
 
-@REPRESENTATIONS.register("mel_resized")
 class MelResized(Resized):
     """Log mel spectrogram resized to ``height x width`` (default 128x128; Esmaeilpour et al., sec. 4.2)."""
 
     base_class = Mel
 
 
-@REPRESENTATIONS.register("mfcc_resized")
 class MFCCResized(Resized):
     """MFCC "in 2D matrix format" resized to ``height x width`` (default 128x128; Esmaeilpour, 4.2)."""
 
     base_class = MFCC
 
 
-@REPRESENTATIONS.register("dwt_resized")
 class DWTResized(Resized):
     """Framed wavelet scalogram resized to ``height x width`` (default 128x128; Esmaeilpour, 4.2)."""
 

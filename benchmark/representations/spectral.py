@@ -23,7 +23,6 @@ from torchaudio.functional import create_dct, melscale_fbanks
 
 from benchmark.budgets import Bounds
 from benchmark.errors import BenchmarkError
-from benchmark.registry import REPRESENTATIONS
 from benchmark.representations.base import Representation
 
 #: dynamic range kept below the ceiling; 150 dB puts the floor (about -102 dB for n_fft 512, i.e.
@@ -162,7 +161,6 @@ class _Spectral(Representation):
         }
 
 
-@REPRESENTATIONS.register("stft")
 class STFT(_Spectral):
     """Log-magnitude STFT ``(B, 1, n_fft // 2 + 1, frames)`` in [0, 1] (Koerich et al. 2020, sec. II).
 
@@ -247,7 +245,6 @@ class _MelSpectral(_Spectral):
         }
 
 
-@REPRESENTATIONS.register("mel")
 class Mel(_MelSpectral):
     """Log mel power spectrogram ``(B, 1, n_mels, frames)`` in [0, 1] (Koerich et al. 2020, sec. II).
 
@@ -328,7 +325,6 @@ class Mel(_MelSpectral):
         }
 
 
-@REPRESENTATIONS.register("mfcc")
 class MFCC(_MelSpectral):
     """MFCC ``(B, 1, n_mfcc, frames)`` in [-1, 1], the DCT-II of the log mel (Esmaeilpour, 4.1.1).
 

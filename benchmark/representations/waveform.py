@@ -6,11 +6,9 @@ import torch
 
 from benchmark.budgets import Bounds
 from benchmark.errors import BenchmarkError
-from benchmark.registry import REPRESENTATIONS
 from benchmark.representations.base import Representation
 
 
-@REPRESENTATIONS.register("waveform")
 class Waveform(Representation):
     """Raw audio ``(B, 1, T)`` in [-1, 1]; the channel axis lets 1D models share the 2D layout."""
 

@@ -46,7 +46,6 @@ from scipy.fft import next_fast_len
 
 from benchmark.budgets import Bounds
 from benchmark.errors import BenchmarkError
-from benchmark.registry import REPRESENTATIONS
 from benchmark.representations.base import Representation
 from benchmark.representations.spectral import DEFAULT_TOP_DB
 
@@ -98,7 +97,6 @@ def cwt_filters(
     return filters
 
 
-@REPRESENTATIONS.register("dwt")
 class DWT(Representation):
     """Framed log wavelet scalogram ``(B, 1, n_scales, frames)`` in [0, 1] (Esmaeilpour et al., sec. 4.1.3).
 

@@ -13,8 +13,8 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 
 from benchmark.errors import SubmissionError, UnknownNameError
 from benchmark.jsonio import sha256_file
-from benchmark.models.spec import Strict
 from benchmark.registry import DATASETS, REPRESENTATIONS, Registry
+from benchmark.validation import Strict
 
 MANIFEST = "submission.toml"
 TEMPLATE = "submissions/submission.template.toml"
