@@ -19,10 +19,10 @@ STDOUT = None  # created lazily so `arb --help` stays fast
 
 
 def _stdout():
-    from rich.console import Console
+    from benchmark.publish.tables import terminal_console
 
     global STDOUT
-    STDOUT = STDOUT or Console(width=200)
+    STDOUT = STDOUT or terminal_console()
     return STDOUT
 
 
@@ -128,7 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from benchmark.harness.runner import SuiteRunner
     from benchmark.harness.suite import load_suite
     from benchmark.jsonio import atomic_write_bytes
-    from benchmark.leaderboard.render import markdown, plot_fooling_curves, plot_transferability, rich_tables
+    from benchmark.publish.summary import markdown, plot_fooling_curves, plot_transferability, rich_tables
 
     started = time.perf_counter()
     make_deterministic()
@@ -164,8 +164,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from benchmark.harness.cache import CellCache
     from benchmark.harness.environment import make_deterministic, resolve_device
-    from benchmark.harness.sweep import Sweep, SweepConfig, markdown_table, parse_assignment
+    from benchmark.harness.sweep import Sweep, SweepConfig, parse_assignment
     from benchmark.models.spec import TrainingRecipe
+    from benchmark.publish.sweep import markdown_table
 
     started = time.perf_counter()
     setting, values = parse_assignment(args.setting, many=True)
@@ -215,7 +216,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from benchmark.leaderboard.io import read_entry
-    from benchmark.leaderboard.render import markdown, rich_tables
+    from benchmark.publish.summary import markdown, rich_tables
 
     paths: list[Path] = []
     for path in args.paths:
@@ -254,7 +255,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    from benchmark.leaderboard.render import rich_tables
+    from benchmark.publish.summary import rich_tables
     from benchmark.submission.commands import submit
 
     path, entry = submit(
@@ -275,7 +276,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from benchmark.harness.suite import load_suite
     from benchmark.jsonio import atomic_write_bytes
-    from benchmark.leaderboard.ranking import html_board, load_entries, markdown_board, rich_boards
+    from benchmark.leaderboard.io import load_entries
+    from benchmark.publish.boards import markdown_board, rich_boards
+    from benchmark.publish.page import html_board
 
     suite = load_suite(args.suite)
     version = args.version or suite.version

@@ -13,7 +13,7 @@ import pytest
 from benchmark.cli import main
 from benchmark.harness.suite import load_suite, suite_path
 from benchmark.leaderboard.io import read_entry
-from benchmark.leaderboard.published import comparison_rows
+from benchmark.publish.comparison import comparison_rows
 from benchmark.registry import REPRESENTATIONS
 
 SEED_SUITES = {

@@ -23,8 +23,6 @@ nothing written.
 
 from __future__ import annotations
 
-import io
-import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -366,107 +364,9 @@ class Sweep:
         )
 
     def write(self, result: SweepResult) -> None:
+        from benchmark.publish.sweep import markdown_table, sweep_png
+
         document = SweepResult.model_validate(result.model_dump(mode="json")).model_dump(mode="json")
         atomic_write_json(self.output / "sweep.json", document)
         atomic_write_bytes(self.output / "sweep.md", markdown_table(result).encode())
         atomic_write_bytes(self.output / "sweep.png", sweep_png(result))
-
-
-def _number(value: float | None, digits: int) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _cost(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3g}"
-
-
-def markdown_table(result: SweepResult) -> str:
-    """Esmaeilpour Tables 2-4 / 7 layout: one row per setting value; clean accuracy, then per attack
-    the FR-AUC and the gradients per example (mean over the schedule; to FR >= 0.9 in brackets)."""
-    cfg = result.sweep
-    header = [cfg.setting, "clean acc. segment (%)", "MV (%)", "SR (%)"]
-    for name in cfg.attacks:
-        header += [f"{name} FR-AUC", f"{name} gradients (to FR>=0.9)"]
-    lines = [
-        f"# {cfg.architecture} ({cfg.config}) on {cfg.representation}: {cfg.setting} sweep",
-        "",
-        f"Dataset {result.dataset['name']} v{result.dataset['version']}, test fold {cfg.test_fold}, "
-        f"{result.test_segments} attacked segments; fixed settings: "
-        f"{', '.join(f'{k}={value_label(v)}' for k, v in cfg.params.items()) or 'defaults'}; "
-        f"budgets {', '.join(f'{b:g}' for b in cfg.budgets)}; {cfg.training.epochs} epochs at most.",
-        "FR-AUC: area under FR(budget / largest budget); gradients: input gradients per example, "
-        "averaged over the budgets (in brackets: at the first budget with FR >= 0.9, - if never).",
-        "",
-        "| " + " | ".join(header) + " |",
-        "| " + " | ".join("---" for _ in header) + " |",
-    ]
-    for row in result.rows:
-        cells = [
-            value_label(row.value),
-            f"{100 * row.clean.segment:.1f}",
-            f"{100 * row.clean.mv:.1f}",
-            f"{100 * row.clean.sr:.1f}",
-        ]
-        for name in cfg.attacks:
-            cell = row.attacks[name]
-            cells += [
-                _number(cell.fr_auc, 4),
-                f"{cell.gradients_per_example:.3g} ({_cost(cell.gradients_to_fr90)})",
-            ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def sweep_png(result: SweepResult) -> bytes:
-    """Esmaeilpour Figs. 1-5: recognition accuracy and attack cost against the setting, one panel
-    each (plus FR-AUC beside the accuracy); values are evenly spaced categories, so text settings
-    (wavelets, DCT norms) plot too."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cfg = result.sweep
-    positions = list(range(len(result.rows)))
-    labels = [value_label(row.value) for row in result.rows]
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(6.5, 6.0), dpi=110, sharex=True)
-    top.plot(
-        positions, [row.clean.segment for row in result.rows], "ko-", linewidth=2, label="clean accuracy"
-    )
-    costs_positive = True
-    for index, name in enumerate(cfg.attacks):
-        colour = f"C{index}"
-        aucs = [
-            math.nan if row.attacks[name].fr_auc is None else row.attacks[name].fr_auc for row in result.rows
-        ]
-        top.plot(positions, aucs, "s--", color=colour, label=f"{name} FR-AUC")
-        costs = [row.attacks[name].gradients_per_example for row in result.rows]
-        costs_positive &= all(c > 0 for c in costs)
-        bottom.plot(positions, costs, "o-", color=colour, label=f"{name} (mean over budgets)")
-        reach = [row.attacks[name].gradients_to_fr90 for row in result.rows]
-        if any(r is not None for r in reach):
-            bottom.plot(
-                positions,
-                [math.nan if r is None else r for r in reach],
-                "^:",
-                color=colour,
-                label=f"{name} to FR>=0.9",
-            )
-    top.set_ylim(-0.02, 1.02)
-    top.set_ylabel("accuracy / FR-AUC")
-    top.set_title(
-        f"{cfg.architecture} on {cfg.representation}: {cfg.setting} sweep ({result.dataset['name']})"
-    )
-    bottom.set_ylabel("gradients per example")
-    if costs_positive:
-        bottom.set_yscale("log")
-    bottom.set_xlabel(cfg.setting)
-    bottom.set_xticks(positions, labels)
-    for axis in (top, bottom):
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize=7)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    return buffer.getvalue()

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
 from benchmark.errors import BenchmarkError
 from benchmark.harness.suite import Tolerance, Tolerances
 from benchmark.leaderboard.io import read_entry
 from benchmark.leaderboard.schema import LeaderboardEntry
+from benchmark.publish.tables import Column, Table
 
 #: numeric field name -> the suite tolerance that applies to it
 CATEGORIES: dict[str, str] = {
@@ -179,14 +178,23 @@ def _show(value: Value | str) -> str:
     return "null" if value is None else str(value)
 
 
+DRIFT_COLUMNS = (
+    Column("entry"),
+    Column("where"),
+    Column("metric"),
+    *(Column(title, numeric=True) for title in ("old", "new", "|new - old|")),
+    Column("tolerance"),
+)
+
+
 def drift_table(comparison: Comparison) -> Table:
-    table = Table(title="Drift beyond tolerance (tolerances from the OLD file's suite)", title_justify="left")
-    for column in ("entry", "where", "metric", "old", "new", "|new - old|", "tolerance"):
-        table.add_column(column, overflow="fold")
+    """One row per drift; the entry, where and metric columns name it in every part of a split table."""
+    rows = []
     for drift in comparison.drifts:
         difference = ""
         if isinstance(drift.old, int | float) and isinstance(drift.new, int | float):
             difference = f"{abs(drift.new - drift.old):.3g}"
         old, new = _show(drift.old), _show(drift.new)
-        table.add_row(drift.entry, drift.where, drift.metric, old, new, difference, drift.tolerance)
-    return table
+        rows.append([drift.entry, drift.where, drift.metric, old, new, difference, drift.tolerance])
+    title = "Drift beyond tolerance (tolerances from the OLD file's suite)"
+    return Table(title, DRIFT_COLUMNS, rows, keys=(0, 1, 2))

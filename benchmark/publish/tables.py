@@ -48,14 +48,14 @@ class Column:
 class Table:
     """Rows of cells (or plain strings) under titled columns; ``notes`` explain how to read it.
 
-    The first ``key_columns`` columns identify a row: every part of a split terminal table repeats
+    The ``keys`` columns (indices) identify a row: every part of a split terminal table repeats
     them. ``row_ids`` name each row for the HTML page (a ``data-<row_attribute>`` attribute)."""
 
     title: str
     columns: Sequence[Column]
     rows: Sequence[Sequence[Cell | str]]
     notes: str = ""
-    key_columns: int = 1
+    keys: Sequence[int] = (0,)
     row_ids: Sequence[str] = ()
 
     def __post_init__(self) -> None:
@@ -116,18 +116,18 @@ def _cost(width: int) -> int:
 
 
 def _parts(table: Table, extents: list[tuple[int, int]], width: int) -> list[list[int]]:
-    """Column indices of each part: the key columns, then as many whole columns as fit."""
-    keys = list(range(min(table.key_columns, len(table.columns))))
+    """Column indices of each part: the key columns and as many other whole columns as fit."""
+    keys = [index for index in table.keys if index < len(table.columns)]
     base = _BORDER + sum(_cost(extents[i][0]) for i in keys)
     parts: list[list[int]] = []
     current: list[int] = []
-    for index in range(len(keys), len(table.columns)):
+    for index in (i for i in range(len(table.columns)) if i not in keys):
         used = base + sum(_cost(extents[i][0]) for i in current)
         if current and used + _cost(extents[index][0]) > width:
             parts.append(current)
             current = []
         current.append(index)
-    return [keys + part for part in [*parts, current]]
+    return [sorted(keys + part) for part in [*parts, current]]
 
 
 def _fit(extents: list[tuple[int, int]], width: int) -> list[int]:
