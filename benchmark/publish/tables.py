@@ -98,9 +98,10 @@ def _header_width(title: str) -> int:
     return cell_len(title)
 
 
-def _extent(column: Column, texts: list[str], width: int) -> tuple[int, int]:
-    """(narrowest, natural) content width of a column: numbers keep their whole text; words of
-    text stay whole up to a quarter of the console (longer ones fold)."""
+def _extent(column: Column, texts: list[str], width: int) -> tuple[int, int, int]:
+    """(narrowest, content, natural) width of a column: numbers keep their whole text and words of
+    text stay whole up to a quarter of the console (longer ones fold); ``content`` fits every cell
+    on one line, ``natural`` the title too."""
     longest = max((cell_len(text) for text in texts), default=0)
     if column.numeric:
         narrowest = longest
@@ -108,14 +109,15 @@ def _extent(column: Column, texts: list[str], width: int) -> tuple[int, int]:
         words = max((cell_len(word) for text in texts for word in text.split()), default=0)
         narrowest = min(words, max(10, width // 4))
     narrowest = max(narrowest, min(_header_width(column.title), width // 4), 1)
-    return narrowest, max(narrowest, longest, cell_len(column.title))
+    content = max(narrowest, longest)
+    return narrowest, content, max(content, cell_len(column.title))
 
 
 def _cost(width: int) -> int:
     return width + _PADDING + _BORDER
 
 
-def _parts(table: Table, extents: list[tuple[int, int]], width: int) -> list[list[int]]:
+def _parts(table: Table, extents: list[tuple[int, int, int]], width: int) -> list[list[int]]:
     """Column indices of each part: the key columns and as many other whole columns as fit."""
     keys = [index for index in table.keys if index < len(table.columns)]
     base = _BORDER + sum(_cost(extents[i][0]) for i in keys)
@@ -130,16 +132,20 @@ def _parts(table: Table, extents: list[tuple[int, int]], width: int) -> list[lis
     return [sorted(keys + part) for part in [*parts, current]]
 
 
-def _fit(extents: list[tuple[int, int]], width: int) -> list[int]:
-    """Natural widths, narrowed (the most slack first) until the part fits ``width``."""
-    widths = [natural for _, natural in extents]
+def _fit(extents: list[tuple[int, int, int]], width: int) -> list[int]:
+    """Natural widths narrowed until the part fits ``width``: titles wrap first, then cells of text,
+    the widest first."""
+    widths = [natural for _, _, natural in extents]
     excess = _BORDER + sum(map(_cost, widths)) - width
-    while excess > 0:
-        slack, index = max((w - low, i) for i, (w, (low, _)) in enumerate(zip(widths, extents, strict=True)))
-        if slack <= 0:
-            break
-        widths[index] -= 1
-        excess -= 1
+    for floor in (1, 0):  # floors: the content width, then the narrowest
+        while excess > 0:
+            slack, index = max(
+                (w - e[floor], i) for i, (w, e) in enumerate(zip(widths, extents, strict=True))
+            )
+            if slack <= 0:
+                break
+            widths[index] -= 1
+            excess -= 1
     return widths
 
 
@@ -155,7 +161,7 @@ def to_rich(table: Table, width: int) -> list[RichTable]:
     for number, part in enumerate(parts, start=1):
         title = table.title if len(parts) == 1 else f"{table.title} ({number}/{len(parts)})"
         caption = Text(table.notes) if table.notes and number == len(parts) else None
-        result = RichTable(title=Text(title), title_justify="left", caption=caption)
+        result = RichTable(title=Text(title), title_justify="left", caption=caption, caption_justify="left")
         for index, size in zip(part, _fit([extents[i] for i in part], width), strict=True):
             column = table.columns[index]
             justify = "right" if column.numeric else "left"
