@@ -67,7 +67,7 @@ class Table:
         yield from to_rich(self, options.max_width)
 
 
-def cells(table: Table) -> list[list[Cell]]:
+def _cells(table: Table) -> list[list[Cell]]:
     return [[cell if isinstance(cell, Cell) else Cell(cell) for cell in row] for row in table.rows]
 
 
@@ -151,7 +151,7 @@ def _fit(extents: list[tuple[int, int, int]], width: int) -> list[int]:
 
 def to_rich(table: Table, width: int) -> list[RichTable]:
     """The table as rich tables that each fit ``width`` columns (one unless it is too wide)."""
-    body = cells(table)
+    body = _cells(table)
     extents = [
         _extent(column, [row[index].text for row in body], width)
         for index, column in enumerate(table.columns)
@@ -189,7 +189,7 @@ def to_markdown(table: Table, level: int = 2) -> list[str]:
         "| " + " | ".join(column.title for column in table.columns) + " |",
         "|" + "---|" * len(table.columns),
     ]
-    lines += ["| " + " | ".join(map(_markdown_cell, row)) + " |" for row in cells(table)]
+    lines += ["| " + " | ".join(map(_markdown_cell, row)) + " |" for row in _cells(table)]
     return [*lines, ""]
 
 
@@ -218,7 +218,7 @@ def to_html(table: Table, *, level: int = 2, css_class: str = "", row_attribute:
         key = escape(column.key or column.title)
         parts.append(f'<th data-key="{key}" data-type="{kind}">{escape(column.title)}</th>')
     parts.append("</tr></thead><tbody>")
-    for number, row in enumerate(cells(table)):
+    for number, row in enumerate(_cells(table)):
         name = table.row_ids[number] if table.row_ids else None
         parts.append(f'<tr data-{row_attribute}="{escape(name)}">' if name is not None else "<tr>")
         parts += [_html_cell(cell, column.numeric) for cell, column in zip(row, table.columns, strict=True)]
