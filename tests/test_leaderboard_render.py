@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from benchmark.cli import main
-from benchmark.leaderboard.io import entry_path, read_entry, write_entry
-from benchmark.leaderboard.ranking import boards
+from benchmark.leaderboard.io import entry_path, load_entries, read_entry, write_entry
 from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, LeaderboardEntry
 from benchmark.leaderboard.scoring import masking_flags, primary_score
 from benchmark.paths import project_root
+from benchmark.publish.boards import boards
 from benchmark.representations.base import domain_widths
 
 QUICK = project_root() / "leaderboards" / "quick" / "v1" / "synth10"
@@ -135,8 +135,6 @@ def root(cnn2d, tmp_path_factory) -> Path:
 
 
 def test_entries_rank_within_their_threat_model(root):
-    from benchmark.leaderboard.ranking import load_entries
-
     stft, waveform = boards(load_entries(root, "quick", 1))  # boards in title order
     assert stft.title == "synth10, stft domain" and waveform.title == "synth10, waveform domain"
     assert [e.entry for e in stft.entries] == ["beta", "sub-alpha", "gamma"]

@@ -13,19 +13,18 @@ from benchmark.cli import main
 from benchmark.errors import BenchmarkError
 from benchmark.leaderboard.io import entry_path, read_entry, write_entry
 from benchmark.leaderboard.published import (
-    COMPARISON_TITLE,
     PublishedPaper,
-    comparison_rows,
     load_paper,
     mapped_values,
     parse_metric,
     published_dir,
     resolve,
 )
-from benchmark.leaderboard.render import markdown, rich_tables
 from benchmark.leaderboard.schema import LeaderboardEntry, SuiteRef
 from benchmark.paths import project_root
 from benchmark.plan.suite import load_suite
+from benchmark.publish.comparison import COMPARISON_TITLE, comparison_rows
+from benchmark.publish.summary import markdown, rich_tables
 
 SEEDS = project_root().parent / "shared" / "seeds"
 PAPERS = {"koerich2020": "000", "esmaeilpour2021": "001", "pons2019": "002"}

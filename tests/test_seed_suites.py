@@ -12,8 +12,8 @@ import pytest
 
 from benchmark.cli import main
 from benchmark.leaderboard.io import read_entry
-from benchmark.leaderboard.published import comparison_rows
 from benchmark.plan.suite import load_suite, suite_path
+from benchmark.publish.comparison import comparison_rows
 from benchmark.registry import REPRESENTATIONS
 
 SEED_SUITES = {

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from benchmark.cli import main
-from benchmark.harness.sweep import SweepResult, parse_value, value_label
 from benchmark.leaderboard.io import read_entry
+from benchmark.plan.sweep import SweepResult, parse_value, value_label
 
 #: synth10 shrunk to 5 two-second tracks per class (5 segments each at 1 s / 75 %), 1 test track per
 #: class: 50 attacked segments; 4 epochs at batch 10 lift the compact cnn2d well above chance

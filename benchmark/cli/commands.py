@@ -17,12 +17,10 @@ STDOUT = None  # created lazily so `arb --help` stays fast
 
 def _stdout():
     """The console for results: the terminal's width, or 120 columns when output is not a terminal."""
-    from rich.console import Console
+    from benchmark.publish.tables import terminal_console
 
     global STDOUT
-    STDOUT = STDOUT or Console()
-    if not STDOUT.is_terminal:
-        STDOUT.width = 120
+    STDOUT = STDOUT or terminal_console()
     return STDOUT
 
 
@@ -52,7 +50,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from benchmark.api import run
-    from benchmark.leaderboard.render import rich_tables
+    from benchmark.publish.summary import rich_tables
 
     started = time.perf_counter()
     result = run(
@@ -95,8 +93,10 @@ def _score(entry) -> str:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from benchmark.cells.cache import CellCache
     from benchmark.harness.run import Execution
-    from benchmark.harness.sweep import Sweep, SweepConfig, markdown_table, parse_assignment
+    from benchmark.harness.sweep import Sweep
     from benchmark.models.spec import TrainingRecipe
+    from benchmark.plan.sweep import SweepConfig, parse_assignment
+    from benchmark.publish.sweep import markdown_table
     from benchmark.runtime import make_deterministic, resolve_device
 
     started = time.perf_counter()
@@ -150,7 +150,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from benchmark.leaderboard.io import read_entry
-    from benchmark.leaderboard.render import markdown, rich_tables
+    from benchmark.publish.summary import markdown, rich_tables
 
     paths: list[Path] = []
     for path in args.paths:
@@ -189,7 +189,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    from benchmark.leaderboard.render import rich_tables
+    from benchmark.publish.summary import rich_tables
     from benchmark.submission.commands import submit
 
     path, entry = submit(
@@ -204,8 +204,10 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from benchmark.jsonio import atomic_write_bytes
-    from benchmark.leaderboard.ranking import html_board, load_entries, markdown_board, rich_boards
+    from benchmark.leaderboard.io import load_entries
     from benchmark.plan.suite import load_suite
+    from benchmark.publish.boards import markdown_board, rich_boards
+    from benchmark.publish.page import html_board
 
     suite = load_suite(args.suite)
     version = args.version or suite.version
@@ -226,7 +228,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from benchmark.leaderboard.compare import compare_paths, drift_table
+    from benchmark.leaderboard.compare import compare_paths
+    from benchmark.publish.drift import drift_table
 
     comparison = compare_paths(args.old, args.new)
     console = _stdout()

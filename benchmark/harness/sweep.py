@@ -23,14 +23,11 @@ nothing written.
 
 from __future__ import annotations
 
-import io
-import math
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
 
 import torch
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
 import benchmark
 from benchmark.cells.cache import CellCache
@@ -38,124 +35,27 @@ from benchmark.data.protocol import PreparedData, prepare_data
 from benchmark.errors import BenchmarkError
 from benchmark.harness.run import Execution, run_suite
 from benchmark.jsonio import atomic_write_bytes, atomic_write_json
-from benchmark.leaderboard.schema import Accuracy, LeaderboardEntry
+from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.models.reference import build_reference
-from benchmark.models.spec import ModelSpec, TrainingRecipe
+from benchmark.models.spec import ModelSpec
 from benchmark.plan.planner import check_attack
 from benchmark.plan.suite import AttackSpec, Suite
+from benchmark.plan.sweep import (
+    SAMPLE_RATE,
+    SweepAttack,
+    SweepConfig,
+    SweepResult,
+    SweepRow,
+    Value,
+    value_label,
+)
 from benchmark.progress import progress_bar
+from benchmark.publish.sweep import markdown_table, sweep_png
 from benchmark.registry import ATTACKS, REPRESENTATIONS
 from benchmark.representations.base import build_representation, representation_settings
 from benchmark.runtime import git_state, resolve_device
 from benchmark.training import train_entries
-from benchmark.validation import Strict, first_error
-
-SWEEP_SCHEMA_VERSION = 1
-#: the one setting that is not a representation parameter: it is the rate the dataset is made at
-SAMPLE_RATE = "sample_rate"
-
-Value = int | float | str | bool | None
-
-
-def parse_value(text: str) -> Value:
-    """A command-line setting value: ``none`` / ``true`` / ``false``, an integer, a number, or text."""
-    lowered = text.strip().lower()
-    if lowered in ("none", "null"):
-        return None
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text.strip()
-
-
-def parse_assignment(text: str, *, many: bool) -> tuple[str, list[Value]]:
-    """``name=v1,v2,...`` (``many``) or ``name=v``; one-line error otherwise."""
-    name, sep, values = text.partition("=")
-    if not sep or not name.strip() or not values.strip():
-        example = "n_mfcc=13,20,40" if many else "n_fft=1024"
-        raise BenchmarkError(f"{text!r} is not NAME={'V1,V2,...' if many else 'VALUE'} (e.g. {example})")
-    parsed = [parse_value(part) for part in values.split(",")] if many else [parse_value(values)]
-    return name.strip(), parsed
-
-
-def value_label(value: Value) -> str:
-    """How a value appears in entry names, tables and plots: ``none``, ``0.25``, ``ortho``."""
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-class SweepConfig(Strict):
-    """What a sweep trains and attacks; recorded in ``sweep.json``."""
-
-    architecture: str
-    config: str = "compact"
-    representation: str
-    #: the swept setting: a representation parameter, or ``sample_rate`` (the dataset's rate)
-    setting: str
-    values: list[Value] = Field(min_length=1)
-    #: fixed representation parameters, the same for every value
-    params: dict[str, Value] = {}
-    #: ``attack/backend``, one table column each
-    attacks: list[str] = Field(min_length=1)
-    #: the budget schedule every attack runs, in the representation's units (or iterations / fractions
-    #: for attacks whose budget is one)
-    budgets: list[float] = Field(min_length=1)
-    training: TrainingRecipe = TrainingRecipe(epochs=3, batch_size=50, learning_rate=2e-3, patience=4)
-    dataset: str = "synth10"
-    dataset_params: dict[str, int | float | str] = {}
-    seed: int = 0
-    test_fold: int = Field(0, ge=0)
-    test_tracks_per_class: int | None = Field(2, ge=1)
-    segment_seconds: float = Field(1.0, gt=0)
-    overlap: float = Field(0.75, ge=0, lt=1)
-    batch_size: int = Field(128, ge=1)
-
-    @property
-    def name(self) -> str:
-        return f"sweep-{self.architecture}-{self.representation}-{self.setting}"
-
-    def entry(self, value: Value) -> str:
-        return f"{self.architecture}_{self.representation}_{self.setting}-{value_label(value)}"
-
-
-class SweepAttack(Strict):
-    """One attack at one setting value (Esmaeilpour Tables 2-4, 7: "AUC score, number of gradients")."""
-
-    fr_auc: float | None = Field(ge=0, le=1, description="FR-AUC over the budget schedule")
-    gradients_per_example: float = Field(
-        ge=0, description="input gradients per example, averaged over the budget schedule"
-    )
-    gradients_to_fr90: float | None = Field(
-        ge=0, description="gradients per example at the first budget with FR >= 0.9 (Figs. 1-5)"
-    )
-
-
-class SweepRow(Strict):
-    value: Value
-    entry: str
-    clean: Accuracy = Field(description="clean accuracy on the attacked test segments / tracks")
-    attacks: dict[str, SweepAttack]
-    results_file: str = Field(description="the entry's leaderboard file, relative to the sweep folder")
-
-
-class SweepResult(Strict):
-    schema_version: Literal[1] = SWEEP_SCHEMA_VERSION
-    harness_version: str
-    git_commit: str | None
-    created_utc: str
-    sweep: SweepConfig
-    dataset: dict[str, Any]
-    test_segments: int = Field(ge=1)
-    rows: list[SweepRow] = Field(min_length=1)
+from benchmark.validation import first_error
 
 
 class Sweep:
@@ -372,103 +272,3 @@ class Sweep:
         atomic_write_json(self.output / "sweep.json", document)
         atomic_write_bytes(self.output / "sweep.md", markdown_table(result).encode())
         atomic_write_bytes(self.output / "sweep.png", sweep_png(result))
-
-
-def _number(value: float | None, digits: int) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _cost(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3g}"
-
-
-def markdown_table(result: SweepResult) -> str:
-    """Esmaeilpour Tables 2-4 / 7 layout: one row per setting value; clean accuracy, then per attack
-    the FR-AUC and the gradients per example (mean over the schedule; to FR >= 0.9 in brackets)."""
-    cfg = result.sweep
-    header = [cfg.setting, "clean acc. segment (%)", "MV (%)", "SR (%)"]
-    for name in cfg.attacks:
-        header += [f"{name} FR-AUC", f"{name} gradients (to FR>=0.9)"]
-    lines = [
-        f"# {cfg.architecture} ({cfg.config}) on {cfg.representation}: {cfg.setting} sweep",
-        "",
-        f"Dataset {result.dataset['name']} v{result.dataset['version']}, test fold {cfg.test_fold}, "
-        f"{result.test_segments} attacked segments; fixed settings: "
-        f"{', '.join(f'{k}={value_label(v)}' for k, v in cfg.params.items()) or 'defaults'}; "
-        f"budgets {', '.join(f'{b:g}' for b in cfg.budgets)}; {cfg.training.epochs} epochs at most.",
-        "FR-AUC: area under FR(budget / largest budget); gradients: input gradients per example, "
-        "averaged over the budgets (in brackets: at the first budget with FR >= 0.9, - if never).",
-        "",
-        "| " + " | ".join(header) + " |",
-        "| " + " | ".join("---" for _ in header) + " |",
-    ]
-    for row in result.rows:
-        cells = [
-            value_label(row.value),
-            f"{100 * row.clean.segment:.1f}",
-            f"{100 * row.clean.mv:.1f}",
-            f"{100 * row.clean.sr:.1f}",
-        ]
-        for name in cfg.attacks:
-            cell = row.attacks[name]
-            cells += [
-                _number(cell.fr_auc, 4),
-                f"{cell.gradients_per_example:.3g} ({_cost(cell.gradients_to_fr90)})",
-            ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def sweep_png(result: SweepResult) -> bytes:
-    """Esmaeilpour Figs. 1-5: recognition accuracy and attack cost against the setting, one panel
-    each (plus FR-AUC beside the accuracy); values are evenly spaced categories, so text settings
-    (wavelets, DCT norms) plot too."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cfg = result.sweep
-    positions = list(range(len(result.rows)))
-    labels = [value_label(row.value) for row in result.rows]
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(6.5, 6.0), dpi=110, sharex=True)
-    top.plot(
-        positions, [row.clean.segment for row in result.rows], "ko-", linewidth=2, label="clean accuracy"
-    )
-    costs_positive = True
-    for index, name in enumerate(cfg.attacks):
-        colour = f"C{index}"
-        aucs = [
-            math.nan if row.attacks[name].fr_auc is None else row.attacks[name].fr_auc for row in result.rows
-        ]
-        top.plot(positions, aucs, "s--", color=colour, label=f"{name} FR-AUC")
-        costs = [row.attacks[name].gradients_per_example for row in result.rows]
-        costs_positive &= all(c > 0 for c in costs)
-        bottom.plot(positions, costs, "o-", color=colour, label=f"{name} (mean over budgets)")
-        reach = [row.attacks[name].gradients_to_fr90 for row in result.rows]
-        if any(r is not None for r in reach):
-            bottom.plot(
-                positions,
-                [math.nan if r is None else r for r in reach],
-                "^:",
-                color=colour,
-                label=f"{name} to FR>=0.9",
-            )
-    top.set_ylim(-0.02, 1.02)
-    top.set_ylabel("accuracy / FR-AUC")
-    top.set_title(
-        f"{cfg.architecture} on {cfg.representation}: {cfg.setting} sweep ({result.dataset['name']})"
-    )
-    bottom.set_ylabel("gradients per example")
-    if costs_positive:
-        bottom.set_yscale("log")
-    bottom.set_xlabel(cfg.setting)
-    bottom.set_xticks(positions, labels)
-    for axis in (top, bottom):
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize=7)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    return buffer.getvalue()

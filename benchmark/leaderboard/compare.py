@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
 from benchmark.errors import BenchmarkError
 from benchmark.leaderboard.io import read_entry
 from benchmark.leaderboard.schema import LeaderboardEntry
@@ -171,22 +169,3 @@ def compare_paths(old: Path, new: Path) -> Comparison:
             continue
         compare_entries(read_entry(before[name]), read_entry(after[name]), comparison)
     return comparison
-
-
-def _show(value: Value | str) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return "null" if value is None else str(value)
-
-
-def drift_table(comparison: Comparison) -> Table:
-    table = Table(title="Drift beyond tolerance (tolerances from the OLD file's suite)", title_justify="left")
-    for column in ("entry", "where", "metric", "old", "new", "|new - old|", "tolerance"):
-        table.add_column(column, overflow="fold")
-    for drift in comparison.drifts:
-        difference = ""
-        if isinstance(drift.old, int | float) and isinstance(drift.new, int | float):
-            difference = f"{abs(drift.new - drift.old):.3g}"
-        old, new = _show(drift.old), _show(drift.new)
-        table.add_row(drift.entry, drift.where, drift.metric, old, new, difference, drift.tolerance)
-    return table

@@ -116,3 +116,15 @@ def write_entry(path: Path, document: LeaderboardEntry | dict) -> LeaderboardEnt
     validated = validate_entry(document, path)
     atomic_write_json(path, validated.model_dump(mode="json"))
     return validated
+
+
+def load_entries(root: Path, suite: str, version: int) -> list[LeaderboardEntry]:
+    """Every validated entry file of ``<root>/<suite>/v<version>/<dataset>/``."""
+    folder = root / suite / f"v{version}"
+    paths = sorted(folder.glob("*/*.json"))
+    if not paths:
+        raise BenchmarkError(
+            f"no leaderboard files in {folder}; run `arb run --suite {suite}` "
+            f"or `arb submit PATH --suite {suite}`"
+        )
+    return [read_entry(path) for path in paths]

@@ -12,10 +12,7 @@ attack cells' keys, so a re-run of a finished suite redraws nothing.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
-
-import torch
 
 from benchmark.attacks.base import build_attack
 from benchmark.cells.attack import attack_view
@@ -23,19 +20,10 @@ from benchmark.cells.inputs import Inputs
 from benchmark.jsonio import atomic_write_bytes, sha256_of
 from benchmark.plan.planner import Plan
 from benchmark.plan.specs import AttackCellSpec
+from benchmark.publish.figures import examples_png
 from benchmark.runtime import seed_generators
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _display(values: torch.Tensor, audio: bool) -> torch.Tensor:
-    """A 2D image of one example: its first channel, or the dB STFT magnitude of audio."""
-    if audio:
-        signal = values.reshape(-1).float()
-        window = torch.hann_window(512, device=signal.device)
-        spectrum = torch.stft(signal, 512, 128, window=window, return_complex=True).abs()
-        return 20 * torch.log10(spectrum.clamp_min(1e-6)).cpu()
-    return values.reshape(-1, *values.shape[-2:])[0].float().cpu()
 
 
 def _budget_index(plan: Plan, cell: AttackCellSpec) -> int:
@@ -82,38 +70,7 @@ def draw_examples(plan: Plan, inputs: Inputs, entry: str, path: Path, cache_fold
         audio = cell.domain == "waveform" or cell.representation == "waveform"
         title = f"{cell.attack}/{cell.backend} @ {cell.budgets[position]:g}"
         panels.append((title, example, output.adversarial, audio, int(output.logits.argmax(1)[0])))
-    atomic_write_bytes(path, _figure(entry, int(label[0]), panels))
+    atomic_write_bytes(path, examples_png(entry, int(label[0]), panels))
     if cached is not None:
         atomic_write_bytes(cached, path.read_bytes())
     return True
-
-
-def _figure(entry: str, label: int, panels: list) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(len(panels), 3, figsize=(10, 2.1 * len(panels)), dpi=64, squeeze=False)
-    for row, (title, clean, adversarial, audio, prediction) in zip(axes, panels, strict=True):
-        images = (_display(clean, audio), _display(adversarial - clean, audio), _display(adversarial, audio))
-        names = ("clean", "perturbation", f"adversarial (predicted {prediction})")
-        low, high = float(images[0].min()), float(images[0].max())
-        for axis, image, name in zip(row, images, names, strict=True):
-            if name != "perturbation":  # clean and adversarial on one colour scale
-                axis.imshow(image, origin="lower", aspect="auto", cmap="magma", vmin=low, vmax=high)
-            elif audio:  # the perturbation's own dB STFT
-                axis.imshow(image, origin="lower", aspect="auto", cmap="magma")
-            else:  # signed, on a symmetric diverging scale
-                extent = float(image.abs().max()) or 1.0
-                axis.imshow(image, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-extent, vmax=extent)
-            axis.set_title(f"{title}: {name}" if name == "clean" else name, fontsize=8)
-            axis.set_xticks([])
-            axis.set_yticks([])
-    audio_note = "; waveforms drawn as dB STFTs" if any(panel[3] for panel in panels) else ""
-    figure.suptitle(f"{entry}: one example (true class {label}){audio_note}", fontsize=10)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    return buffer.getvalue()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from benchmark.cells.inputs import Inputs
 from benchmark.jsonio import atomic_write_bytes
-from benchmark.leaderboard.render import markdown, plot_fooling_curves, plot_transferability
 from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.plan.planner import Plan
 from benchmark.publish.examples import draw_examples
+from benchmark.publish.summary import markdown, plot_fooling_curves, plot_transferability
 
 
 def publish_outputs(

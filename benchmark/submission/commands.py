@@ -14,9 +14,9 @@ from typing import Any
 
 from benchmark.errors import SubmissionError
 from benchmark.leaderboard.io import entry_path, read_entry, write_entry
-from benchmark.leaderboard.render import plot_fooling_curves
 from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.plan.suite import Suite, load_suite
+from benchmark.publish.summary import plot_fooling_curves
 from benchmark.registry import DATASETS
 from benchmark.submission.manifest import Manifest, load_manifest, submission_info
 from benchmark.submission.sandbox import Limits, run_worker
