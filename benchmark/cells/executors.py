@@ -109,11 +109,12 @@ class ProcessExecutor(Executor):
                     flight[pool.submit(_run_in_worker, recipe, cell)] = cell
                 finished, _ = wait(flight, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    cell = flight.pop(future)
-                    done(cell, future.result())
+                    result = future.result()  # a dead worker raises BrokenProcessPool here
+                    done(flight.pop(future), result)
         except BrokenProcessPool:
-            lost = list(flight.values())
-            for cell in lost:
+            for future in [f for f in flight if f.done() and f.exception() is None]:
+                done(flight.pop(future), future.result())  # finished before the pool broke
+            for cell in flight.values():
                 attempts[cell.key] += 1
                 if attempts[cell.key] >= MAX_ATTEMPTS:
                     raise BenchmarkError(
@@ -121,7 +122,7 @@ class ProcessExecutor(Executor):
                         "of memory?); run it with --jobs 1 to see its error"
                     ) from None
                 progress.note(f"a worker died; running {cell.label} again")
-            return lost + queue
+            return [*flight.values(), *queue]
         return []
 
 
