@@ -117,7 +117,6 @@ def run(
     execution = Execution(jobs=jobs, threads=threads, ray=ray, ray_address=ray_address)
     chosen = load_suite(suite) if isinstance(suite, str) else suite
     chosen, root = with_dataset(chosen, dataset, data_root)
-    resolve_device(device)  # a missing CUDA fails before any data is made
     make_deterministic()
     result = run_suite(
         chosen,

@@ -97,7 +97,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from benchmark.models.spec import TrainingRecipe
     from benchmark.plan.sweep import SweepConfig, parse_assignment
     from benchmark.publish.sweep import markdown_table
-    from benchmark.runtime import make_deterministic, resolve_device
+    from benchmark.runtime import make_deterministic
 
     started = time.perf_counter()
     setting, values = parse_assignment(args.setting, many=True)
@@ -130,7 +130,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         first = str(error).splitlines()
         raise BenchmarkError(f"sweep: {' '.join(line.strip() for line in first[1:3]) or first[0]}") from None
     execution = Execution(**_execution(args))
-    resolve_device(args.device)
     make_deterministic()
     sweep = Sweep(
         config,

@@ -12,6 +12,11 @@ from benchmark.paths import cache_dir, project_root
 from benchmark.registry import REGISTRIES
 
 
+def device(sub: argparse.ArgumentParser) -> None:
+    """The one ``--device`` option; it is resolved once, where the run's inputs are built."""
+    sub.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default: auto)")
+
+
 def execution(sub: argparse.ArgumentParser) -> None:
     """Where and how the cells run (see README, Execution)."""
     sub.add_argument(
@@ -48,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--suite", default="quick", help="suite name or path to a suite TOML (default: quick)"
         )
-        sub.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default: auto)")
+        device(sub)
         sub.add_argument(
             "--baselines",
             type=Path,
@@ -172,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--seed", type=int, default=0, help="training and attack seed (default: 0)")
     sweep.add_argument("--output", type=Path, required=True, help="sweep folder (created)")
-    sweep.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default: auto)")
+    device(sweep)
     sweep.add_argument(
         "--cache-dir", type=Path, default=cache_dir(), help="cell cache (default: user cache dir)"
     )
@@ -192,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def sandboxed(sub: argparse.ArgumentParser, seconds: float) -> None:
         sub.add_argument("path", type=Path, help="submission folder (holds submission.toml)")
-        sub.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default: auto)")
+        device(sub)
         sub.add_argument(
             "--time-limit",
             type=float,
