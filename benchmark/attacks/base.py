@@ -252,7 +252,7 @@ class Attack(ABC):
             raise BudgetError(f"attack {self.name!r} (backend {self.backend!r}) is targeted: pass targets")
         if scale is not None:
             self.require_per_example_budgets()
-        if scale is not None:  # moved to the inputs' device and dtype once, not once per budget
+            # moved to the inputs' device and dtype once, not once per budget
             scale = scale.view((-1,) + (1,) * (inputs.dim() - 1)).to(inputs)
         counting = model if isinstance(model, CountingModel) else CountingModel(model)
         result = AttackResult(self.name, self.backend, self.norm, self.targeted)
