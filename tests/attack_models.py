@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
-import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -52,16 +51,6 @@ def trained_problem(batch: int) -> tuple[nn.Module, torch.Tensor, torch.Tensor, 
     with torch.no_grad():
         assert (model(inputs).argmax(1) == labels).float().mean() > 0.9
     return model, inputs, labels, (labels + 1) % 4
-
-
-@pytest.fixture(scope="module", autouse=True)
-def single_thread() -> Iterator[None]:
-    """One intra-op thread: the model is tiny, and on a shared CPU a descheduled worker thread
-    stalls every op (measured: one attack call 0.1 s alone, 8 s beside another busy process)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def input_gradient(model: nn.Module, inputs: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:

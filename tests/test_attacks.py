@@ -16,7 +16,6 @@ from attack_models import (
     BOUNDS,
     cached_attacks,
     input_gradient,
-    single_thread,  # noqa: F401  (autouse fixture: one intra-op thread)
     trained_problem,
 )
 from torch import nn
@@ -25,6 +24,8 @@ from benchmark.attacks.base import Attack, AttackResult, project
 from benchmark.budgets import Bounds
 from benchmark.errors import BenchmarkError, BudgetError, UnknownNameError
 from benchmark.registry import ATTACKS
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: one thread in every pool
 
 BACKENDS = ("native", "art", "foolbox")
 BATCH = 64

@@ -21,7 +21,6 @@ from attack_models import (
     BOUNDS,
     cached_attacks,
     input_gradient,
-    single_thread,  # noqa: F401  (autouse fixture: one intra-op thread)
     trained_problem,
 )
 from torch import nn
@@ -29,6 +28,8 @@ from torch import nn
 from benchmark.attacks.base import Attack, AttackResult
 from benchmark.errors import BenchmarkError, BudgetError
 from benchmark.registry import ATTACKS
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: one thread in every pool
 
 BACKENDS = ("native", "art", "foolbox")
 BATCH = 64

@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 from attack_models import (
     BOUNDS,
-    single_thread,  # noqa: F401  (autouse fixture: one intra-op thread)
     task,
 )
 from torch import nn
@@ -24,6 +23,8 @@ from benchmark.attacks.base import Attack, AttackResult
 from benchmark.budgets import check_budgets
 from benchmark.errors import BenchmarkError, BudgetError
 from benchmark.registry import ATTACKS
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: one thread in every pool
 
 BATCH = 16
 ELEMENTS = 12 * 12

@@ -26,7 +26,10 @@ from benchmark.attacks.projected import seeded
 from benchmark.budgets import Bounds
 from benchmark.registry import ATTACKS
 
-pytestmark = pytest.mark.benchmark(group="attack throughput: cnn2d compact on mel 64x63, batch 64")
+pytestmark = [
+    pytest.mark.benchmark(group="attack throughput: cnn2d compact on mel 64x63, batch 64"),
+    pytest.mark.usefixtures("one_thread"),
+]
 
 INPUT_SHAPE = (1, 64, 63)
 BATCH = 64

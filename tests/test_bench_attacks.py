@@ -20,7 +20,10 @@ from torch import nn
 from benchmark.budgets import Bounds
 from benchmark.registry import ATTACKS
 
-pytestmark = pytest.mark.benchmark(group="bim_b: cnn2d compact, 10 steps, batch 64")
+pytestmark = [
+    pytest.mark.benchmark(group="bim_b: cnn2d compact, 10 steps, batch 64"),
+    pytest.mark.usefixtures("one_thread"),
+]
 
 INPUT_SHAPE = (1, 257, 63)
 BATCH = 64

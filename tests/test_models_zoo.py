@@ -3,7 +3,7 @@ architectures and parameter counts, 1x128x128 inputs, compact configs that train
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -13,6 +13,8 @@ from benchmark.errors import BenchmarkError
 from benchmark.models import esmaeilpour, wyse
 from benchmark.models.inspect import layer_output_shapes
 from benchmark.registry import MODELS
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: one thread in every pool
 
 ZOO = ("resnet18", "resnet34", "resnet56", "alexnet", "googlenet", "sbcnn", "lstm", "freq_channels_cnn1d")
 PAPER_INPUT = (1, 128, 128)
@@ -29,16 +31,6 @@ PARAMETERS = {
     "lstm": (265_482, 21_066),
     "freq_channels_cnn1d": (4_377_002, 81_354),
 }
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    """Batches of 4 gain nothing from intra-op threads; on a busy CPU the thread pool's contention made
-    a compact GoogLeNet step 80x slower (9.8 s against 0.12 s)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def count(model: nn.Module) -> int:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import torch
 
 from benchmark.cli import main
 from benchmark.leaderboard.io import read_entry
@@ -31,15 +30,6 @@ def _sweep(tmp_path: Path, *extra: str) -> int:
             *TINY, "--output", str(tmp_path / "sweep"), "--cache-dir", str(tmp_path / "cache"), *extra,
         ]
     )  # fmt: skip
-
-
-@pytest.fixture
-def one_thread() -> Iterator[None]:
-    """On 2 shared cores one torch thread trains faster than two contending ones."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.slow  # about 20 s on 2 shared cores: two trainings, four attack cells, a cached re-run

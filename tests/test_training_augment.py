@@ -4,7 +4,6 @@ with committed model cards) is unchanged."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,16 +19,9 @@ from benchmark.models.spec import ModelSpec, TrainingRecipe
 from benchmark.plan.suite import load_suite
 from benchmark.training import pitch_shifted_segments, train_reference, validation_tracks
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: one thread in every pool
+
 FACTORS = (0.75, 1.5)
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """On 2 shared cores one torch thread trains faster than two contending ones."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,8 @@ class CountingModel(nn.Module):
     ``forward_evals`` counts examples passed forward; ``gradient_evals`` counts examples whose
     input gradient was computed (a hook on the input tensor fires once per backward pass that
     reaches it, whichever library called backward); ``gradient_batches`` counts those backward
-    passes. Judging success in the base class runs under :meth:`uncounted`.
+    passes. Judging success in the base class runs under :meth:`uncounted`. Under :meth:`counted_rows`,
+    only the examples of a mask count, as a device tensor (read once per budget, not per step).
     """
 
     def __init__(self, model: nn.Module) -> None:
@@ -48,10 +49,22 @@ class CountingModel(nn.Module):
         self._counting = True
 
     def reset(self) -> None:
-        self.forward_evals = 0
+        self.forward_evals: int | torch.Tensor = 0
         self.forward_batches = 0
-        self.gradient_evals = 0
+        self.gradient_evals: int | torch.Tensor = 0
         self.gradient_batches = 0
+        self._rows: torch.Tensor | None = None
+
+    @contextmanager
+    def counted_rows(self, mask: torch.Tensor | None) -> Iterator[None]:
+        """Count only the examples where ``mask`` (bool ``(B,)``) is set: an attack that freezes its
+        finished examples inside a whole batch, instead of gathering the rest (which needs their
+        number on the host), spends on the others only; ``None`` counts every example."""
+        previous, self._rows = self._rows, mask
+        try:
+            yield
+        finally:
+            self._rows = previous
 
     @contextmanager
     def uncounted(self) -> Iterator[None]:
@@ -61,16 +74,17 @@ class CountingModel(nn.Module):
         finally:
             self._counting = previous
 
-    def _on_input_grad(self, grad: torch.Tensor) -> None:
-        self.gradient_evals += grad.shape[0]
+    def _on_input_grad(self, examples: int | torch.Tensor) -> None:
+        self.gradient_evals += examples
         self.gradient_batches += 1
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         if self._counting:
-            self.forward_evals += inputs.shape[0]
+            examples = inputs.shape[0] if self._rows is None else self._rows.sum()
+            self.forward_evals += examples
             self.forward_batches += 1
             if inputs.requires_grad:
-                inputs.register_hook(self._on_input_grad)
+                inputs.register_hook(lambda grad: self._on_input_grad(examples))
         return self.model(inputs)
 
 
@@ -178,12 +192,13 @@ class Attack(ABC):
             raise BudgetError(f"attack {self.name!r} (backend {self.backend!r}) is targeted: pass targets")
         if scale is not None:
             self.require_per_example_budgets()
-        shape = (-1,) + (1,) * (inputs.dim() - 1)
+            # moved to the inputs' device and dtype once, not once per budget
+            scale = scale.view((-1,) + (1,) * (inputs.dim() - 1)).to(inputs)
         counting = model if isinstance(model, CountingModel) else CountingModel(model)
         result = AttackResult(self.name, self.backend, self.norm, self.targeted)
         with self.calling(model):
             for budget in budgets:
-                radius = float(budget) if scale is None else float(budget) * scale.view(shape).to(inputs)
+                radius = float(budget) if scale is None else float(budget) * scale
                 result.outputs.append(
                     self._one_budget(counting, inputs, labels, float(budget), radius, bounds, targets)
                 )
@@ -215,9 +230,9 @@ class Attack(ABC):
             adversarial=adversarial,
             success=predictions == targets if self.targeted else predictions != labels,
             logits=logits,
-            gradient_evals=counting.gradient_evals,
+            gradient_evals=int(counting.gradient_evals),
             gradient_batches=counting.gradient_batches,
-            forward_evals=counting.forward_evals,
+            forward_evals=int(counting.forward_evals),
         )
 
 

@@ -4,13 +4,15 @@ A backend supplies one primitive, :meth:`GradientStepAttack.step` (one signed-gr
 a given size, computed by that backend). FGSM is one step of size ``budget``. BIM iterates
 the step with ``step_size = rel_stepsize * budget`` and projects back onto the budget ball
 after every step; BIM-a stops each example at its first success (a forward pass judges it,
-counted), BIM-b runs all ``steps`` (Esmaeilpour et al. 2021, sec. 2.4). A backend that
-ships its own BIM (ART, Foolbox) overrides :meth:`BIMb.run` to call it.
+counted), BIM-b runs all ``steps`` (Esmaeilpour et al. 2021, sec. 2.4). A backend that ships
+its own BIM (ART, Foolbox) overrides :meth:`BIMb.run` to call it. No native step reads a tensor
+back to the host: on an accelerator, BIM-a freezes finished examples with a mask (:meth:`BIM._masks`).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import ClassVar
 
 import torch
 
@@ -20,6 +22,9 @@ from benchmark.budgets import Bounds
 
 class GradientStepAttack(Attack):
     """An attack built from a backend's single gradient-sign step."""
+
+    #: whether :meth:`step` keeps its tensors on the inputs' device (no conversion to numpy)
+    device_resident: ClassVar[bool] = False
 
     @abstractmethod
     def step(
@@ -62,16 +67,41 @@ class BIM(GradientStepAttack):
         return predictions == targets if self.targeted else predictions != labels
 
     def run(self, model, inputs, labels, *, budget, bounds, targets):
+        if self.early_stop and not self._masks(inputs.device):
+            return self._run_shrinking(model, inputs, labels, budget, bounds, targets)
+        adversarial = inputs.detach().clone()
+        step_size = self.rel_stepsize * budget
+        active = torch.ones(len(inputs), dtype=torch.bool, device=inputs.device) if self.early_stop else None
+        row = (-1,) + (1,) * (inputs.dim() - 1)
+        for _ in range(self.steps):
+            with model.counted_rows(active):
+                stepped = self.step(
+                    model, adversarial, labels, step_size=step_size, bounds=bounds, targets=targets
+                )
+                projected = project(stepped.detach(), inputs, budget, self.norm, bounds)
+                if active is None:
+                    adversarial = projected
+                else:
+                    adversarial = torch.where(active.view(row), projected, adversarial)
+                    active = active & ~self._fooled(model, adversarial, labels, targets)
+        return adversarial
+
+    def _masks(self, device: torch.device) -> bool:
+        """Whether BIM-a steps the whole batch, freezing (and not counting) its finished examples
+        with a mask, instead of gathering the rest: where the step stays on an accelerator, whose
+        queue would otherwise wait every step for the number left to reach the host."""
+        return self.device_resident and device.type != "cpu"
+
+    def _run_shrinking(self, model, inputs, labels, budget, bounds, targets) -> torch.Tensor:
+        """BIM-a elsewhere: each step gathers the examples still unfooled and stops once none is
+        left, so finished examples cost nothing; on the CPU, reading their number is no round trip."""
         adversarial = inputs.detach().clone()
         active = torch.ones(len(inputs), dtype=torch.bool, device=inputs.device)
         step_size = self.rel_stepsize * budget
         for _ in range(self.steps):
-            # Only BIM-a shrinks the active set; BIM-b keeps whole-batch views (no gather, no sync).
-            index: torch.Tensor | slice = slice(None)
-            if self.early_stop:
-                index = active.nonzero().squeeze(1)
-                if len(index) == 0:
-                    break
+            index = active.nonzero().squeeze(1)
+            if len(index) == 0:
+                break
             sub_targets = targets[index] if targets is not None else None
             stepped = self.step(
                 model,
@@ -83,8 +113,7 @@ class BIM(GradientStepAttack):
             )
             radius = rows(budget, index)
             adversarial[index] = project(stepped.detach(), inputs[index], radius, self.norm, bounds)
-            if self.early_stop:
-                active[index] = ~self._fooled(model, adversarial[index], labels[index], sub_targets)
+            active[index] = ~self._fooled(model, adversarial[index], labels[index], sub_targets)
         return adversarial
 
 

@@ -19,6 +19,10 @@ Cost: every L-BFGS closure call is one forward and one input gradient of the who
 examples share one optimizer: their objectives are separable, so the minimizer is the same), at
 most ``1.25 * budget`` calls per round plus one last strong-Wolfe line search (25 at most), and
 one forward per round to judge its result.
+
+Host round trips: the search keeps its state on the device (masks, not boolean indexing), but
+``torch.optim.LBFGS`` itself reads the loss and its convergence tests back to the host on every
+iteration; that is the price of its line search, not of this module.
 """
 
 from __future__ import annotations
@@ -86,8 +90,8 @@ class NativeLBFGS(Attack):
                 fooled = predictions == classes if self.targeted else predictions != classes
                 distance = (x - inputs).flatten(1).norm(dim=1)
                 better = fooled & (distance < best_distance)
-                best[better] = x[better]
-                best_distance[better] = distance[better]
+                best = torch.where(better.view(-1, *[1] * (x.dim() - 1)), x, best)
+                best_distance = torch.where(better, distance, best_distance)
                 adversarial_const = torch.where(fooled, const, adversarial_const)
                 failed_const = torch.where(fooled, failed_const, const)
                 bracketed = (adversarial_const > 0) & failed_const.isfinite()

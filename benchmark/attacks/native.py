@@ -19,6 +19,7 @@ def loss_gradient(model: torch.nn.Module, inputs: torch.Tensor, classes: torch.T
 class NativeStep(GradientStepAttack):
     backend = "native"
     per_example_budgets = True
+    device_resident = True
 
     def step(self, model, inputs, labels, *, step_size, bounds, targets):
         """A step of ``step_size`` in the attack's norm: along the gradient's sign (Linf) or its
