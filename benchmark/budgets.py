@@ -65,6 +65,26 @@ def snr_radius_scale(waveforms: torch.Tensor, norm: Norm) -> torch.Tensor:
     return rms if norm == "linf" else rms * flat.shape[1] ** 0.5
 
 
+def rows(radius: Radius, index: torch.Tensor | slice) -> Radius:
+    """The radii of the examples at ``index`` (a shared float radius is everyone's)."""
+    return radius[index] if isinstance(radius, torch.Tensor) else radius
+
+
+def project(
+    adversarial: torch.Tensor, inputs: torch.Tensor, budget: Radius, norm: Norm, bounds: Bounds
+) -> torch.Tensor:
+    """Project onto the ``norm`` ball of radius ``budget`` around ``inputs``, then the bounds."""
+    delta = adversarial - inputs
+    if norm == "linf":
+        delta = delta.clamp(-budget, budget)  # a tensor radius clamps each example to its own
+    else:
+        flat = delta.flatten(1).norm(dim=1).clamp_min(1e-12)
+        radius = budget.flatten() if isinstance(budget, torch.Tensor) else budget
+        factor = (radius / flat).clamp(max=1.0)
+        delta = delta * factor.view(-1, *([1] * (delta.dim() - 1)))
+    return (inputs + delta).clamp(bounds.lower, bounds.upper)
+
+
 def budget_unit(kind: str, *, on_waveform: bool, snr: bool) -> BudgetUnit:
     """A cell's ``budget_unit`` from its attack's budget kind: iterations and fractions are their
     own units; a radius is a target SNR, waveform amplitude, or normalized representation units."""

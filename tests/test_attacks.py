@@ -20,8 +20,8 @@ from attack_models import (
 )
 from torch import nn
 
-from benchmark.attacks.base import Attack, AttackResult, project
-from benchmark.budgets import Bounds
+from benchmark.attacks.base import Attack, AttackResult
+from benchmark.budgets import Bounds, project
 from benchmark.errors import BenchmarkError, BudgetError, UnknownNameError
 from benchmark.registry import ATTACKS
 

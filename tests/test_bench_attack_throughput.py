@@ -21,9 +21,8 @@ import torch.nn.functional as F
 from attack_models import cnn2d_problem, fastest_paired
 from torch import nn
 
-from benchmark.attacks.base import project
 from benchmark.attacks.projected import seeded
-from benchmark.budgets import Bounds
+from benchmark.budgets import Bounds, project
 from benchmark.registry import ATTACKS
 
 pytestmark = [

@@ -19,14 +19,9 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from benchmark.budgets import Bounds, BudgetKind, Norm, Radius, check_budgets
+from benchmark.budgets import Bounds, BudgetKind, Norm, Radius, check_budgets, project
 from benchmark.errors import BenchmarkError, BudgetError
 from benchmark.registry import ATTACKS
-
-
-def rows(radius: Radius, index: torch.Tensor | slice) -> Radius:
-    """The radii of the examples at ``index`` (a shared float radius is everyone's)."""
-    return radius[index] if isinstance(radius, torch.Tensor) else radius
 
 
 class CountingModel(nn.Module):
@@ -110,21 +105,6 @@ class AttackResult:
     norm: Norm
     targeted: bool
     outputs: list[AttackOutput] = field(default_factory=list)
-
-
-def project(
-    adversarial: torch.Tensor, inputs: torch.Tensor, budget: Radius, norm: Norm, bounds: Bounds
-) -> torch.Tensor:
-    """Project onto the ``norm`` ball of radius ``budget`` around ``inputs``, then the bounds."""
-    delta = adversarial - inputs
-    if norm == "linf":
-        delta = delta.clamp(-budget, budget)  # a tensor radius clamps each example to its own
-    else:
-        flat = delta.flatten(1).norm(dim=1).clamp_min(1e-12)
-        radius = budget.flatten() if isinstance(budget, torch.Tensor) else budget
-        factor = (radius / flat).clamp(max=1.0)
-        delta = delta * factor.view(-1, *([1] * (delta.dim() - 1)))
-    return (inputs + delta).clamp(bounds.lower, bounds.upper)
 
 
 class Attack(ABC):

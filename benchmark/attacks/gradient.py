@@ -16,8 +16,8 @@ from typing import ClassVar
 
 import torch
 
-from benchmark.attacks.base import Attack, CountingModel, Radius, project, rows
-from benchmark.budgets import Bounds
+from benchmark.attacks.base import Attack, CountingModel
+from benchmark.budgets import Bounds, Radius, project, rows
 
 
 class GradientStepAttack(Attack):

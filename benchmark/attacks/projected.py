@@ -18,11 +18,10 @@ import numpy as np
 import torch
 
 from benchmark.attacks.art_backend import ART_NORMS, ArtStep
-from benchmark.attacks.base import Radius, project
 from benchmark.attacks.foolbox_backend import FoolboxStep
 from benchmark.attacks.gradient import FGSM, GradientStepAttack
 from benchmark.attacks.native import NativeStep
-from benchmark.budgets import Bounds
+from benchmark.budgets import Bounds, Radius, project
 
 
 @contextmanager
