@@ -18,7 +18,13 @@ def device(sub: argparse.ArgumentParser) -> None:
 
 
 def execution(sub: argparse.ArgumentParser) -> None:
-    """Where and how the cells run (see README, Execution)."""
+    """Where and how the cells run (see README, Execution), and their cache."""
+    sub.add_argument(
+        "--cache-dir", type=Path, default=cache_dir(), help="cell cache (default: user cache dir)"
+    )
+    sub.add_argument(
+        "--no-cache", action="store_true", help="recompute every cell, write nothing to the cache"
+    )
     sub.add_argument(
         "--jobs",
         type=int,
@@ -103,12 +109,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--output", type=Path, default=root / "leaderboards", help="leaderboard root (default: leaderboards/)"
     )
-    run.add_argument(
-        "--cache-dir", type=Path, default=cache_dir(), help="cell cache (default: user cache dir)"
-    )
-    run.add_argument(
-        "--no-cache", action="store_true", help="recompute every cell, write nothing to the cache"
-    )
     execution(run)
     run.set_defaults(func=commands.cmd_run)
 
@@ -178,12 +178,6 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seed", type=int, default=0, help="training and attack seed (default: 0)")
     sweep.add_argument("--output", type=Path, required=True, help="sweep folder (created)")
     device(sweep)
-    sweep.add_argument(
-        "--cache-dir", type=Path, default=cache_dir(), help="cell cache (default: user cache dir)"
-    )
-    sweep.add_argument(
-        "--no-cache", action="store_true", help="recompute every cell, write nothing to the cache"
-    )
     execution(sweep)
     sweep.set_defaults(func=commands.cmd_sweep)
 
