@@ -140,3 +140,4 @@ class CellProgress:
         elapsed = time.perf_counter() - getattr(self, "_started", time.perf_counter())
         rate = f"{60 * ran / elapsed:.1f} cells/min" if ran and elapsed > 0 else ""
         self._progress.update(self._task, rate=rate, running=", ".join(self._running))
+        self._progress.refresh()

@@ -185,3 +185,22 @@ def test_two_runs_sharing_one_cache_agree(tiny, tmp_path):
     _assert_identical(tiny["serial"], tmp_path / "a" / "tiny" / "v1" / "synth10")
     _assert_identical(tiny["serial"], tmp_path / "b" / "tiny" / "v1" / "synth10")
     assert all(json.loads(path.read_text())["key"] == path.stem for path in (cache / "cells").rglob("*.json"))
+
+
+def test_live_progress_names_the_running_cells_and_the_rate():
+    """On a terminal the bar shows the running cells, cells per minute and an ETA column."""
+    from rich.console import Console
+
+    from benchmark.progress import CellProgress
+
+    console = Console(force_terminal=True, record=True, width=160)
+    result = {"wall_time_s": 1.0, "fooled_source": 3, "examples": 10}
+    with CellProgress("suite tiny", console=console) as progress:
+        progress.begin(total=3, cached=1, slots=2)
+        progress.started("cnn2d_stft fgsm/native")
+        progress.started("cnn2d_stft bim_b/art")
+        progress.finished("cnn2d_stft fgsm/native", result)
+        shown = console.export_text()
+    assert "suite tiny: 3 cells, 1 from the cache, 2 to run (2 at a time)" in shown
+    assert "cnn2d_stft bim_b/art" in shown and "cells/min" in shown and "ETA" in shown
+    assert "[2/3]" not in shown  # no plain log lines on a terminal
