@@ -74,6 +74,18 @@ _register(
     },
 )
 
+# Pons & Serra 2019: random CNN front-ends and the MFCC baseline with SVM / ELM back-ends
+MODELS.register_lazy("pons_sample_level", "benchmark.models.pons:pons_sample_level")
+MODELS.register_lazy("pons_frame_level", "benchmark.models.pons:pons_frame_level")
+MODELS.register_lazy("pons_frame_level_many_shapes", "benchmark.models.pons:pons_frame_level_many_shapes")
+MODELS.register_lazy("pons_7x96", "benchmark.models.pons:pons_7x96")
+MODELS.register_lazy("pons_7x86", "benchmark.models.pons:pons_7x86")
+MODELS.register_lazy("pons_timbral", "benchmark.models.pons:pons_timbral")
+MODELS.register_lazy("pons_temporal", "benchmark.models.pons:pons_temporal")
+MODELS.register_lazy("pons_timbral_temporal", "benchmark.models.pons:pons_timbral_temporal")
+MODELS.register_lazy("pons_vgg", "benchmark.models.pons:pons_vgg")
+MODELS.register_lazy("pons_mfcc", "benchmark.models.pons:pons_mfcc")
+
 _register_grid(
     {"fgsm": "FGSM", "bim_a": "BIMa", "bim_b": "BIMb"},
     {
