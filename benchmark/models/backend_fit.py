@@ -71,7 +71,9 @@ def _svc(setting: dict[str, Any], features: int) -> Pipeline:
     return make_pipeline(StandardScaler(), svc)
 
 
-def svm_settings(kernels: Sequence[str], cs: Sequence[float], gammas: Sequence[float | str]) -> list[dict[str, Any]]:
+def svm_settings(
+    kernels: Sequence[str], cs: Sequence[float], gammas: Sequence[float | str]
+) -> list[dict[str, Any]]:
     """The grid in the paper's order: every RBF (gamma, C), then every linear C."""
     rbf = [{"kernel": "rbf", "gamma": g, "C": c} for g in gammas for c in cs] if "rbf" in kernels else []
     linear = [{"kernel": "linear", "C": c} for c in cs] if "linear" in kernels else []
@@ -120,7 +122,9 @@ def fit_svm(
     return BackendFit(svm_arrays(final, num_classes), chosen, accuracy, grid)
 
 
-def elm_arrays(x: np.ndarray, y: np.ndarray, hidden: int, num_classes: int, seed: int) -> dict[str, np.ndarray]:
+def elm_arrays(
+    x: np.ndarray, y: np.ndarray, hidden: int, num_classes: int, seed: int
+) -> dict[str, np.ndarray]:
     """Scaler statistics, seeded standard-normal hidden layer, least-squares output weights."""
     scaler = StandardScaler().fit(x)
     rng = np.random.default_rng(seed)

@@ -56,9 +56,11 @@ class FittedHead(nn.Module):
 
     def validate(self) -> None:
         """Raise ``RuntimeError`` (what ``load_state_dict`` raises) if the arrays do not fit."""
-        mean = getattr(self, "mean")
+        mean = self.mean
         if mean.shape != (self.in_features,):
-            raise RuntimeError(f"back-end expects {self.in_features} features, its arrays have {tuple(mean.shape)}")
+            raise RuntimeError(
+                f"back-end expects {self.in_features} features, its arrays have {tuple(mean.shape)}"
+            )
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
         for name in self.arrays:
@@ -92,7 +94,9 @@ class SVMHead(FittedHead):
         super().validate()
         pairs = self.pair_first.shape[0]
         if self.pair_coef.shape != (self.support.shape[0], pairs) or self.intercept.shape != (pairs,):
-            raise RuntimeError(f"SVM arrays do not describe {pairs} one-vs-one pairs over its support vectors")
+            raise RuntimeError(
+                f"SVM arrays do not describe {pairs} one-vs-one pairs over its support vectors"
+            )
 
     def pair_decisions(self, x: Tensor) -> Tensor:
         """libsvm's one-vs-one decision values ``(B, pairs)``: positive favours the pair's first class."""
@@ -124,7 +128,9 @@ class ELMHead(FittedHead):
             hidden,
             self.num_classes,
         ):
-            raise RuntimeError(f"ELM arrays do not describe {self.in_features} -> {hidden} -> {self.num_classes}")
+            raise RuntimeError(
+                f"ELM arrays do not describe {self.in_features} -> {hidden} -> {self.num_classes}"
+            )
 
     def forward(self, x: Tensor) -> Tensor:
         hidden = F.relu(self.standardize(x) @ self.hidden_weight + self.hidden_bias)

@@ -96,9 +96,13 @@ FRONT_ENDS: dict[str, FrontEndFactory] = {
 def build_front_end(architecture: str, config: str, seed: int) -> nn.Module:
     """The random front-end, rebuilt bit for bit from (architecture, config, seed)."""
     if architecture not in FRONT_ENDS:
-        raise BenchmarkError(f"unknown pons front-end {architecture!r}; choose one of {', '.join(FRONT_ENDS)}")
+        raise BenchmarkError(
+            f"unknown pons front-end {architecture!r}; choose one of {', '.join(FRONT_ENDS)}"
+        )
     if config not in CONFIGS:
-        raise BenchmarkError(f"unknown pons_{architecture} config {config!r}; choose one of {', '.join(CONFIGS)}")
+        raise BenchmarkError(
+            f"unknown pons_{architecture} config {config!r}; choose one of {', '.join(CONFIGS)}"
+        )
     generator = torch.Generator().manual_seed(seed)
     return FRONT_ENDS[architecture](_filters(architecture, config), config, generator, f"pons_{architecture}")
 

@@ -29,7 +29,9 @@ class SampleLevel(nn.Module):
         super().__init__()
         self.name = name
         self.first = RandomConv(1, filters, (3,), generator, stride=3)
-        self.blocks = nn.ModuleList(RandomConv(filters, filters, (3,), generator, same="time") for _ in range(6))
+        self.blocks = nn.ModuleList(
+            RandomConv(filters, filters, (3,), generator, same="time") for _ in range(6)
+        )
         self.feature_size = 7 * filters
 
     def check(self, input_shape: tuple[int, ...]) -> None:
@@ -51,7 +53,9 @@ class FrameLevel(nn.Module):
     residual convolution. Features: every first-layer bank and the three added layers (elmarc returns
     ``[conv0 .. conv4, end_c1, end_cr2, end_cr3]``). ReLU."""
 
-    def __init__(self, filters: int, lengths: tuple[int, ...], generator: torch.Generator, *, name: str) -> None:
+    def __init__(
+        self, filters: int, lengths: tuple[int, ...], generator: torch.Generator, *, name: str
+    ) -> None:
         super().__init__()
         self.name = name
         self.same = len(lengths) > 1
@@ -60,16 +64,16 @@ class FrameLevel(nn.Module):
             RandomConv(1, filters, (k,), generator, stride=FRAME_STRIDE, same=pad) for k in lengths
         )
         self.adapt = RandomConv(len(lengths) * filters, filters, (7,), generator)
-        self.residual = nn.ModuleList(RandomConv(filters, filters, (7,), generator, same="time") for _ in range(2))
+        self.residual = nn.ModuleList(
+            RandomConv(filters, filters, (7,), generator, same="time") for _ in range(2)
+        )
         self.lengths = lengths
         self.feature_size = (len(lengths) + 3) * filters
 
     def check(self, input_shape: tuple[int, ...]) -> None:
-        back = min_valid_length([(7, 1), (2, 2)])
-        if self.same:
-            needed = (back - 1) * FRAME_STRIDE + 1
-        else:
-            needed = (back - 1) * FRAME_STRIDE + self.lengths[0]
+        # Fig. 3 needs 8 frames (7-tap convolution, then a pool of 2); unpadded stems also need the filter
+        first = 1 if self.same else self.lengths[0]
+        needed = (min_valid_length([(7, 1), (2, 2)]) - 1) * FRAME_STRIDE + first
         require_length(self.name, "length (samples)", input_shape[-1], needed)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -106,7 +110,9 @@ class Timbral(nn.Module):
         self.feature_size = sum(count for _, _, count in shapes)
 
     def check(self, input_shape: tuple[int, ...]) -> None:
-        require_length(self.name, "height (frequency bands)", input_shape[-2], max(h for h, _, _ in self.shapes))
+        require_length(
+            self.name, "height (frequency bands)", input_shape[-2], max(h for h, _, _ in self.shapes)
+        )
         if not self.same:
             require_length(self.name, "width (frames)", input_shape[-1], max(w for _, w, _ in self.shapes))
 
@@ -122,13 +128,16 @@ class Temporal(nn.Module):
     energy envelope (the spectrogram mean-pooled over frequency); elmarc gives them filters - r,
     2 filters - r, 4 filters - r, 8 filters - r with r = filters / 4. ReLU, averaged over time."""
 
-    def __init__(self, filters: int, lengths: tuple[int, ...], generator: torch.Generator, *, name: str) -> None:
+    def __init__(
+        self, filters: int, lengths: tuple[int, ...], generator: torch.Generator, *, name: str
+    ) -> None:
         super().__init__()
         self.name = name
         remove = filters // 4
         counts = [filters * 2**i - remove for i in range(len(lengths))]
         self.convs = nn.ModuleList(
-            RandomConv(1, count, (k,), generator, same="time") for k, count in zip(lengths, counts, strict=True)
+            RandomConv(1, count, (k,), generator, same="time")
+            for k, count in zip(lengths, counts, strict=True)
         )
         self.feature_size = sum(counts)
 
@@ -176,8 +185,15 @@ class VGG(nn.Module):
         self.feature_size = len(pools) * filters
 
     def check(self, input_shape: tuple[int, ...]) -> None:
-        require_length(self.name, "height (frequency bands)", input_shape[-2], min_valid_length([(f, f) for f, _ in self.pools]))
-        require_length(self.name, "width (frames)", input_shape[-1], min_valid_length([(t, t) for _, t in self.pools]))
+        require_length(
+            self.name,
+            "height (frequency bands)",
+            input_shape[-2],
+            min_valid_length([(f, f) for f, _ in self.pools]),
+        )
+        require_length(
+            self.name, "width (frames)", input_shape[-1], min_valid_length([(t, t) for _, t in self.pools])
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         maps = []

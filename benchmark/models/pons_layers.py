@@ -59,7 +59,9 @@ class RandomConv(nn.Module):
     ) -> None:
         super().__init__()
         self.kernel, self.stride, self.same = kernel, stride, same
-        self.register_buffer("weight", variance_scaling((out_channels, in_channels, *kernel), generator), False)
+        self.register_buffer(
+            "weight", variance_scaling((out_channels, in_channels, *kernel), generator), False
+        )
         self.register_buffer("bias", torch.zeros(out_channels), False)
 
     def forward(self, x: Tensor) -> Tensor:
