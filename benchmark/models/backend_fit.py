@@ -28,12 +28,6 @@ from sklearn.svm import SVC
 
 from benchmark.errors import BenchmarkError
 
-SVM_KERNELS = ("linear", "rbf")
-SVM_C = (0.1, 2.0, 8.0, 32.0)
-#: "auto" is 1 / #features, the last value of the paper's grid
-SVM_GAMMA: tuple[float | str, ...] = (2**-3, 2**-5, 2**-7, 2**-9, 2**-11, 2**-13, "auto")
-ELM_HIDDEN = (100, 250, 500, 1200, 1800, 2500)
-
 
 @dataclass
 class BackendFit:
