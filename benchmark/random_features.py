@@ -65,9 +65,7 @@ def split_masks(
     return ~is_test & ~is_val, is_val, is_test
 
 
-def fit_backend(
-    recipe: RandomFeaturesRecipe, data: tuple[np.ndarray, ...], num_classes: int
-) -> BackendFit:
+def fit_backend(recipe: RandomFeaturesRecipe, data: tuple[np.ndarray, ...], num_classes: int) -> BackendFit:
     if recipe.backend == "svm":
         settings = svm_settings(recipe.kernels, recipe.c, recipe.gamma)
         return fit_svm(data, num_classes, settings=settings)
@@ -87,7 +85,9 @@ def fit_random_features(
     is_train, is_val, is_test = split_masks(prepared, recipe, test_fold=test_fold, seed=seed)
     labels = segments.labels.numpy()
     train, val = is_train.numpy(), is_val.numpy()
-    fit = fit_backend(recipe, (features[train], labels[train], features[val], labels[val]), prepared.num_classes)
+    fit = fit_backend(
+        recipe, (features[train], labels[train], features[val], labels[val]), prepared.num_classes
+    )
     head = model.network.head
     head.assign(fit.arrays)
     head.to(device)
