@@ -25,7 +25,7 @@ from benchmark.models.backend_fit import BackendFit, fit_elm, fit_svm, svm_setti
 from benchmark.models.reference import ReferenceModel
 from benchmark.models.spec import RandomFeaturesRecipe
 from benchmark.progress import progress_bar
-from benchmark.training import test_accuracies, validation_tracks
+from benchmark.training import held_out_accuracies, validation_tracks
 
 
 def front_end_sha256(front_end: nn.Module) -> str:
@@ -118,7 +118,7 @@ def fit_random_features(
         },
         "clean_accuracy": {
             "validation_segment": fit.validation_accuracy,
-            "test": test_accuracies(test_logits, segments, is_test),
+            "test": held_out_accuracies(test_logits, segments, is_test),
         },
         "harness_version": benchmark.__version__,
         "torch_version": torch.__version__,

@@ -90,7 +90,7 @@ def _predict(network: torch.nn.Module, features: torch.Tensor, batch_size: int) 
         return torch.cat([network(chunk) for chunk in features.split(batch_size)])
 
 
-def test_accuracies(test_logits: torch.Tensor, segments: Segments, is_test: torch.Tensor) -> dict[str, float]:
+def held_out_accuracies(test_logits: torch.Tensor, segments: Segments, is_test: torch.Tensor) -> dict[str, float]:
     """Segment, majority-vote and sum-rule accuracy of the logits of the ``is_test`` segments."""
     test_tracks = segments.track_index[is_test].unique()
     remap = torch.full((len(segments.track_labels),), -1, dtype=torch.long)
@@ -172,7 +172,7 @@ def train_reference(
     network.load_state_dict(best_state)
     network.eval()
     test_logits = _predict(network, features[is_test.to(device)], 256).cpu()
-    test_accuracy = test_accuracies(test_logits, segments, is_test)
+    test_accuracy = held_out_accuracies(test_logits, segments, is_test)
     return {
         "dataset": prepared.identity,
         "test_fold": test_fold,
