@@ -90,7 +90,9 @@ def _predict(network: torch.nn.Module, features: torch.Tensor, batch_size: int) 
         return torch.cat([network(chunk) for chunk in features.split(batch_size)])
 
 
-def held_out_accuracies(test_logits: torch.Tensor, segments: Segments, is_test: torch.Tensor) -> dict[str, float]:
+def held_out_accuracies(
+    test_logits: torch.Tensor, segments: Segments, is_test: torch.Tensor
+) -> dict[str, float]:
     """Segment, majority-vote and sum-rule accuracy of the logits of the ``is_test`` segments."""
     test_tracks = segments.track_index[is_test].unique()
     remap = torch.full((len(segments.track_labels),), -1, dtype=torch.long)
