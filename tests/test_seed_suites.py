@@ -22,6 +22,7 @@ SEED_SUITES = {
     "esmaeilpour2021_esc50": "esc50",
     "esmaeilpour2021_us8k": "urbansound8k",
     "pons2019": "gtzan",
+    "pons2019_us8k": "urbansound8k",
 }
 
 
@@ -237,4 +238,32 @@ def test_pons2019_end_to_end_on_a_tiny_gtzan_tree(tmp_path, monkeypatch, capsys)
     # The paper's GTZAN numbers (sec. 4.1) show beside this run.
     sources = {row[4] for row in comparison_rows(list(entries.values()))}
     assert len(sources) == 3 and all("sec. 4.1" in source for source in sources)
+    capsys.readouterr()
+
+
+@pytest.mark.slow
+def test_pons2019_us8k_end_to_end_on_a_tiny_urbansound8k_tree(tmp_path, monkeypatch, capsys):
+    """UrbanSound8K layout, clips repeated to the input length (sec. 3.3), random VGG + SVM and the
+    MFCC baseline; 1 s inputs and compact configs; the sec. 4.3 numbers show beside the run."""
+    from data_trees import us8k_tree
+
+    monkeypatch.setenv("ARB_CACHE_DIR", str(tmp_path / "cache"))
+    us8k_tree(tmp_path / "us8k", seconds=0.5)
+    suite = scaled(
+        "pons2019_us8k",
+        tmp_path / "pons2019_us8k.toml",
+        (
+            ("min_seconds = 29.1666667", "min_seconds = 1.0"),
+            ("segment_seconds = 29.1666667", "segment_seconds = 1.0"),
+            ('config = "paper"', 'config = "compact"'),
+            ("[0.001, 0.003, 0.01, 0.03]", "[0.003, 0.01]"),
+            ("steps = 10", "steps = 2"),
+        ),
+    )
+    entries = train_and_run(suite, tmp_path / "us8k", tmp_path)
+    assert set(entries) == {"pons_vgg_svm", "pons_mfcc_svm"}
+    for entry in entries.values():
+        assert entry.dataset.test_tracks == 3 and entry.dataset.test_segments == 3  # one repeated clip each
+    sources = {row[4] for row in comparison_rows(list(entries.values()))}
+    assert len(sources) == 2 and all("sec. 4.3" in source for source in sources)
     capsys.readouterr()
