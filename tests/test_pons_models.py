@@ -157,3 +157,16 @@ def test_mfcc_statistics_match_numpy():
     expected = np.concatenate([f(x, axis=-1) for x in (m, d, dd) for f in (np.mean, np.std)], axis=1)
     assert ours.shape == (3, 120)
     np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_arb_train_refuses_a_front_end_too_big_for_the_input_before_fitting(tmp_path, one_line_error):
+    """A VGG needs 96 bands (pools 2 x 3 x 2 x 2 x 4 over frequency): 64 bands is one line, nothing written."""
+    from benchmark.cli import main
+    from benchmark.harness.suite import suite_path
+
+    text = suite_path("pons").read_text().replace("n_mels = 96 }", "n_mels = 64 }", 1)
+    (tmp_path / "pons.toml").write_text(text)
+    baselines = tmp_path / "baselines"
+    assert main(["train", "--suite", str(tmp_path / "pons.toml"), "--baselines", str(baselines)]) == 2
+    assert "pons_vgg: input height (frequency bands) of 64 is too short" in one_line_error()
+    assert not baselines.exists()
