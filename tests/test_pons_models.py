@@ -160,7 +160,7 @@ def test_mfcc_statistics_match_numpy():
 
 
 def test_arb_train_refuses_a_front_end_too_big_for_the_input_before_fitting(tmp_path, one_line_error):
-    """A VGG needs 96 bands (pools 2 x 3 x 2 x 2 x 4 over frequency): 64 bands is one line, nothing written."""
+    """A VGG needs 96 bands (pools 2 x 3 x 2 x 2 x 4 over frequency): 64 is one line, nothing written."""
     from benchmark.cli import main
     from benchmark.harness.suite import suite_path
 
