@@ -164,7 +164,7 @@ def test_arb_train_refuses_a_front_end_too_big_for_the_input_before_fitting(tmp_
     from benchmark.cli import main
     from benchmark.harness.suite import suite_path
 
-    text = suite_path("pons").read_text().replace("n_mels = 96 }", "n_mels = 64 }", 1)
+    text = suite_path("pons").read_text().replace("n_mels = 96,", "n_mels = 64,", 1)
     (tmp_path / "pons.toml").write_text(text)
     baselines = tmp_path / "baselines"
     assert main(["train", "--suite", str(tmp_path / "pons.toml"), "--baselines", str(baselines)]) == 2
