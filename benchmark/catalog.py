@@ -47,6 +47,17 @@ MODEL_FACTORIES: dict[str, str] = {
     "sbcnn": "benchmark.models.esmaeilpour:sbcnn",
     "lstm": "benchmark.models.esmaeilpour:lstm",
     "freq_channels_cnn1d": "benchmark.models.wyse:freq_channels_cnn1d",
+    # Pons & Serra 2019: random CNN front-ends and the MFCC baseline with SVM / ELM back-ends
+    "pons_sample_level": "benchmark.models.pons:pons_sample_level",
+    "pons_frame_level": "benchmark.models.pons:pons_frame_level",
+    "pons_frame_level_many_shapes": "benchmark.models.pons:pons_frame_level_many_shapes",
+    "pons_7x96": "benchmark.models.pons:pons_7x96",
+    "pons_7x86": "benchmark.models.pons:pons_7x86",
+    "pons_timbral": "benchmark.models.pons:pons_timbral",
+    "pons_temporal": "benchmark.models.pons:pons_temporal",
+    "pons_timbral_temporal": "benchmark.models.pons:pons_timbral_temporal",
+    "pons_vgg": "benchmark.models.pons:pons_vgg",
+    "pons_mfcc": "benchmark.models.pons:pons_mfcc",
 }
 
 #: ``<attack>/<backend>``: one line per attack and backend that implements it

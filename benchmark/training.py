@@ -28,7 +28,7 @@ from benchmark.data.segments import Segments, segment_tracks
 from benchmark.errors import BenchmarkError
 from benchmark.metrics import accuracies
 from benchmark.models.reference import ReferenceModel, build_reference, load_reference, save_reference
-from benchmark.models.spec import ModelSpec
+from benchmark.models.spec import ModelSpec, RandomFeaturesRecipe
 from benchmark.progress import CONSOLE, progress_bar
 from benchmark.representations.base import Representation
 from benchmark.representations.cache import features_of
@@ -92,11 +92,31 @@ def _predict(network: torch.nn.Module, features: torch.Tensor, batch_size: int) 
         return torch.cat([network(chunk) for chunk in features.split(batch_size)])
 
 
+def held_out_accuracies(
+    test_logits: torch.Tensor, segments: Segments, is_test: torch.Tensor
+) -> dict[str, float]:
+    """Segment, majority-vote and sum-rule accuracy of the logits of the ``is_test`` segments."""
+    test_tracks = segments.track_index[is_test].unique()
+    remap = torch.full((len(segments.track_labels),), -1, dtype=torch.long)
+    remap[test_tracks] = torch.arange(len(test_tracks))
+    return accuracies(
+        test_logits,
+        segments.labels[is_test],
+        remap[segments.track_index[is_test]],
+        segments.track_labels[test_tracks],
+    )
+
+
 def train_reference(
     model: ReferenceModel, prepared: PreparedData, *, test_fold: int, seed: int, device: torch.device
 ) -> dict[str, Any]:
-    """Train ``model.network`` in place; return the model-card fields describing the run."""
+    """Train ``model.network`` in place; return the model-card fields describing the run. A
+    ``random_features`` recipe fits a back-end on fixed features instead (Pons & Serra 2019)."""
     recipe = model.spec.training
+    if isinstance(recipe, RandomFeaturesRecipe):
+        from benchmark.random_features import fit_random_features  # lazy: scikit-learn
+
+        return fit_random_features(model, prepared, test_fold=test_fold, seed=seed, device=device)
     torch.manual_seed(seed)
     started = time.perf_counter()
     segments = prepared.segments
@@ -156,15 +176,7 @@ def train_reference(
     network.load_state_dict(best_state)
     network.eval()
     test_logits = _predict(network, features[is_test.to(device)], 256).cpu()
-    test_tracks = segments.track_index[is_test].unique()
-    remap = torch.full((len(segments.track_labels),), -1, dtype=torch.long)
-    remap[test_tracks] = torch.arange(len(test_tracks))
-    test_accuracy = accuracies(
-        test_logits,
-        segments.labels[is_test],
-        remap[segments.track_index[is_test]],
-        segments.track_labels[test_tracks],
-    )
+    test_accuracy = held_out_accuracies(test_logits, segments, is_test)
     return {
         "dataset": prepared.identity,
         "test_fold": test_fold,

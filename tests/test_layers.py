@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("representations", {"representations"}),
     ("models", {"models"}),
     ("attacks", {"attacks"}),
-    ("training", {"training"}),
+    ("training", {"training", "random_features"}),
     ("leaderboard", {"leaderboard"}),
     ("plan", {"plan"}),
     ("cells", {"cells"}),

@@ -22,6 +22,7 @@ SEED_SUITES = {
     "esmaeilpour2021_esc50": "esc50",
     "esmaeilpour2021_us8k": "urbansound8k",
     "pons2019": "gtzan",
+    "pons2019_us8k": "urbansound8k",
 }
 
 
@@ -34,7 +35,7 @@ def test_seed_suites_load_and_are_listed(capsys):
     listed = capsys.readouterr().out
     for name in SEED_SUITES:
         assert f"  {name} " in listed
-    assert "Pons's random-weight front-ends are not implemented" in listed
+    assert "random CNN front-ends + SVM / ELM and MFCC + SVM" in listed
 
 
 def test_seed_suites_declare_the_papers_settings():
@@ -210,8 +211,9 @@ def test_esmaeilpour2021_end_to_end_on_a_tiny_esc10_tree(tmp_path, monkeypatch, 
 
 @pytest.mark.slow
 def test_pons2019_end_to_end_on_a_tiny_gtzan_tree(tmp_path, monkeypatch, capsys):
-    """The fault-filtered GTZAN split (443 / 197 / 290 tracks; test = fold 2) on a tree with every
-    GTZAN file name, the three models we have, FGSM and BIM-b; short clips and one epoch."""
+    """The fault-filtered GTZAN split (443 / 197 / 290 tracks; test = fold 2, validation = fold 1) on a
+    tree with every GTZAN file name, Pons's random front-ends + SVM / ELM and the MFCC baseline, FGSM and
+    BIM-b; short clips and compact configs."""
     from data_trees import gtzan_tree
 
     monkeypatch.setenv("ARB_CACHE_DIR", str(tmp_path / "cache"))
@@ -221,14 +223,47 @@ def test_pons2019_end_to_end_on_a_tiny_gtzan_tree(tmp_path, monkeypatch, capsys)
         tmp_path / "pons2019.toml",
         (
             ("segment_seconds = 29.1666667", "segment_seconds = 1.0"),
-            ("epochs = 100", "epochs = 1"),
+            ('config = "paper"', 'config = "compact"'),
             ("[0.001, 0.003, 0.01, 0.03]", "[0.003, 0.01]"),
             ("steps = 10", "steps = 2"),
         ),
     )
     entries = train_and_run(suite, tree, tmp_path)
-    assert set(entries) == {"cnn2d_mel", "freq_channels_cnn1d_mel", "cnn1d_gammatone_waveform"}
+    assert set(entries) == set(load_suite("pons2019").models)
     for entry in entries.values():
         assert entry.dataset.test_fold == 2 and entry.dataset.test_tracks == 290
         assert {f"{c.attack}/{c.backend}" for c in entry.attacks} == {"fgsm/native", "bim_b/native"}
+    card = json.loads((tmp_path / "baselines" / "pons_vgg_svm.json").read_text())
+    assert (card["training"]["train_segments"], card["training"]["validation_segments"]) == (443, 197)
+    # The paper's GTZAN numbers (sec. 4.1) show beside this run.
+    sources = {row[4] for row in comparison_rows(list(entries.values()))}
+    assert len(sources) == 3 and all("sec. 4.1" in source for source in sources)
+    capsys.readouterr()
+
+
+@pytest.mark.slow
+def test_pons2019_us8k_end_to_end_on_a_tiny_urbansound8k_tree(tmp_path, monkeypatch, capsys):
+    """UrbanSound8K layout, clips repeated to the input length (sec. 3.3), random VGG + SVM and the
+    MFCC baseline; 1 s inputs and compact configs; the sec. 4.3 numbers show beside the run."""
+    from data_trees import us8k_tree
+
+    monkeypatch.setenv("ARB_CACHE_DIR", str(tmp_path / "cache"))
+    us8k_tree(tmp_path / "us8k", seconds=0.5, classes=tuple(range(10)))  # an SVM needs every class
+    suite = scaled(
+        "pons2019_us8k",
+        tmp_path / "pons2019_us8k.toml",
+        (
+            ("min_seconds = 29.1666667", "min_seconds = 1.0"),
+            ("segment_seconds = 29.1666667", "segment_seconds = 1.0"),
+            ('config = "paper"', 'config = "compact"'),
+            ("[0.001, 0.003, 0.01, 0.03]", "[0.003, 0.01]"),
+            ("steps = 10", "steps = 2"),
+        ),
+    )
+    entries = train_and_run(suite, tmp_path / "us8k", tmp_path)
+    assert set(entries) == {"pons_vgg_svm", "pons_mfcc_svm"}
+    for entry in entries.values():
+        assert entry.dataset.test_tracks == 10 and entry.dataset.test_segments == 10  # one repeated clip each
+    sources = {row[4] for row in comparison_rows(list(entries.values()))}
+    assert len(sources) == 2 and all("sec. 4.3" in source for source in sources)
     capsys.readouterr()

@@ -126,6 +126,9 @@ def test_bad_factor_in_a_suite_is_one_line(tmp_path: Path) -> None:
         'overlap = 0.5\n[models.m]\narchitecture = "cnn2d"\nrepresentation = "stft"\n'
         "training = { pitch_shift = [0.75, 1.0] }\n"
     )
-    with pytest.raises(BenchmarkError, match=r"models.m.training.pitch_shift: .*factor 1.0") as error:
+    # the recipe kind (a tagged union: gradient | random_features) is part of the location
+    with pytest.raises(
+        BenchmarkError, match=r"models.m.training.gradient.pitch_shift: .*factor 1.0"
+    ) as error:
         load_suite(str(suite))
     assert "\n" not in str(error.value)

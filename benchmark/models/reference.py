@@ -54,7 +54,11 @@ def build_reference(entry: str, spec: ModelSpec, *, sample_rate: int, segment_sa
     representation = build_representation(spec.representation, sample_rate, spec.representation_params)
     input_shape = representation.output_shape(segment_samples)
     network = MODELS.get(spec.architecture)(
-        input_shape=input_shape, num_classes=num_classes, sample_rate=sample_rate, config=spec.config
+        input_shape=input_shape,
+        num_classes=num_classes,
+        sample_rate=sample_rate,
+        config=spec.config,
+        **spec.training.builder_kwargs(),
     )
     return ReferenceModel(entry, spec, representation.eval(), network)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_serializer
+from pydantic import Discriminator, Field, Tag, field_validator, model_serializer
 
+from benchmark.models import pons_grid
 from benchmark.validation import Strict
 
 
@@ -45,10 +46,78 @@ class TrainingRecipe(Strict):
             data.pop("pitch_shift", None)
         return data
 
+    def builder_kwargs(self) -> dict[str, Any]:
+        """What the recipe adds to the architecture factory's arguments: nothing."""
+        return {}
+
+
+def _subset(name: str, values: tuple[Any, ...], supported: tuple[Any, ...]) -> tuple[Any, ...]:
+    bad = [v for v in values if v not in supported]
+    if bad or not values:
+        raise ValueError(f"{name} {list(values)} must be a non-empty subset of {list(supported)}")
+    return values
+
+
+class RandomFeaturesRecipe(Strict):
+    """Pons & Serra 2019 (sec. 3.2): no gradient descent. The front-end's weights are drawn from
+    ``seed`` and never trained; a back-end (SVM or ELM) is fitted on its features, the grid's best
+    setting chosen on a validation split (``validation_fold`` when the dataset has one, as GTZAN's
+    fault-filtered split does, else a stratified ``val_fraction`` of the training tracks)."""
+
+    kind: Literal["random_features"]
+    backend: Literal["svm", "elm"]
+    seed: int = Field(0, ge=0)
+    kernels: tuple[str, ...] = pons_grid.SVM_KERNELS
+    c: tuple[float, ...] = pons_grid.SVM_C
+    gamma: tuple[float | str, ...] = pons_grid.SVM_GAMMA
+    hidden_units: tuple[int, ...] = pons_grid.ELM_HIDDEN
+    val_fraction: float = Field(0.2, gt=0, lt=1)
+    validation_fold: int | None = Field(None, ge=0)
+    #: clips per batch when extracting features
+    batch_size: int = Field(64, ge=1)
+
+    @field_validator("kernels")
+    @classmethod
+    def _kernels(cls, kernels: tuple[str, ...]) -> tuple[str, ...]:
+        return _subset("kernels", kernels, pons_grid.SVM_KERNELS)
+
+    @field_validator("c")
+    @classmethod
+    def _c(cls, c: tuple[float, ...]) -> tuple[float, ...]:
+        return _subset("c", c, pons_grid.SVM_C)
+
+    @field_validator("gamma")
+    @classmethod
+    def _gamma(cls, gamma: tuple[float | str, ...]) -> tuple[float | str, ...]:
+        return _subset("gamma", gamma, pons_grid.SVM_GAMMA)
+
+    @field_validator("hidden_units")
+    @classmethod
+    def _hidden(cls, units: tuple[int, ...]) -> tuple[int, ...]:
+        low, high = pons_grid.ELM_HIDDEN_RANGE
+        if not units or any(not low <= u <= high for u in units):
+            raise ValueError(f"hidden_units {list(units)} must be non-empty, each in [{low}, {high}]")
+        return units
+
+    def builder_kwargs(self) -> dict[str, Any]:
+        """The front-end seed and the back-end the architecture factory builds."""
+        return {"seed": self.seed, "backend": self.backend}
+
+
+def _recipe_kind(value: Any) -> str:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return "random_features" if kind == "random_features" else "gradient"
+
+
+Recipe = Annotated[
+    Annotated[TrainingRecipe, Tag("gradient")] | Annotated[RandomFeaturesRecipe, Tag("random_features")],
+    Discriminator(_recipe_kind),
+]
+
 
 class ModelSpec(Strict):
     architecture: str
     config: str = "compact"
     representation: str
     representation_params: dict[str, int | float | str | bool | None] = {}
-    training: TrainingRecipe = TrainingRecipe()
+    training: Recipe = TrainingRecipe()
