@@ -111,10 +111,13 @@ def run(
     threads: int | None = None,
     ray: bool = False,
     ray_address: str | None = None,
+    resident_mb: int = 1024,
 ) -> RunResult:
     """Evaluate a suite: its entries, summary, plots and example figures are written under
     ``output`` (default ``leaderboards/``); finished cells are cached under ``cache``."""
-    execution = Execution(jobs=jobs, threads=threads, ray=ray, ray_address=ray_address)
+    execution = Execution(
+        jobs=jobs, threads=threads, ray=ray, ray_address=ray_address, resident_mb=resident_mb
+    )
     chosen = load_suite(suite) if isinstance(suite, str) else suite
     chosen, root = with_dataset(chosen, dataset, data_root)
     make_deterministic()

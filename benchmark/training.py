@@ -58,8 +58,6 @@ def pitch_shifted_segments(
     dataset's tracks) per factor, and how many tracks that made."""
     from benchmark.data.augment import augment_tracks  # lazy: librosa
 
-    if prepared.segment_seconds is None or prepared.overlap is None:
-        raise BenchmarkError("pitch-shift augmentation needs the segmentation that prepare_data records")
     tracks = prepared.dataset.tracks()
     if [t.track_id for t in tracks] != prepared.segments.track_ids:
         raise BenchmarkError(f"dataset {prepared.dataset.name!r} returned its tracks in a different order")

@@ -88,6 +88,16 @@ def test_jobs_2_equals_serial_exactly(tiny):
     _assert_identical(tiny["serial"], output / "tiny" / "v1" / "synth10")
 
 
+def test_streaming_from_disk_equals_resident_exactly(tiny):
+    """``--resident-mb 0`` stores the test set, features and reconstructions and reads them a
+    batch at a time (what a GTZAN-sized suite does): every number equals the in-memory run."""
+    output = tiny["root"] / "streamed"
+    cache = tiny["root"] / "cache-streamed"
+    assert main([*run_args(tiny, output, cache), "--resident-mb", "0", "--threads", "1"]) == 0
+    _assert_identical(tiny["serial"], output / "tiny" / "v1" / "synth10")
+    assert len(list((cache / "rows").rglob("*.f32"))) >= 4  # test set, features, reconstructions
+
+
 def test_ray_equals_serial_exactly(tiny):
     pytest.importorskip("ray", reason="the optional 'ray' extra is not installed")
     output = tiny["root"] / "ray"
@@ -154,6 +164,7 @@ def test_progress_prints_one_plain_line_per_cell_off_a_terminal(tiny, capsys):
     [
         (["--jobs", "0"], "--jobs must be at least 1"),
         (["--threads", "999"], "--threads must be between 1 and"),
+        (["--resident-mb", "-1"], "--resident-mb must be 0 or more"),
         (["--ray-address", "127.0.0.1:9"], "--ray-address '127.0.0.1:9' is unreachable"),
     ],
 )

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 from safetensors.torch import load_file, save_file
 from tiny_suite import TINY_SUITE, run_args
 
@@ -234,20 +235,20 @@ def test_results_file_failing_the_schema_is_a_one_line_error(ran, tmp_path, caps
     assert "schema_version 99" in _one_line_error(capsys)
 
 
-def test_test_tracks_per_class_keeps_whole_tracks_of_every_class():
-    from benchmark.cells.inputs import TestSet
-    from benchmark.data.protocol import prepare_data
+def _synth10_test_set(tracks_per_class: int, fold: int, kept: int | None, folder: Path):
+    from benchmark.cells.testset import RowPlacement, load_test_set
+    from benchmark.data.protocol import describe_data, open_dataset
 
-    prepared = prepare_data(
-        "synth10", {"tracks_per_class": 5, "track_seconds": 2.0}, segment_seconds=1.0, overlap=0.5
-    )
-    full = TestSet.from_prepared(prepared, 0, None)
-    subset = TestSet.from_prepared(prepared, 0, 1)
+    dataset = open_dataset("synth10", {"tracks_per_class": tracks_per_class, "track_seconds": 2.0})
+    info = describe_data(dataset, segment_seconds=1.0, overlap=0.5)
+    return load_test_set(info, fold, kept, RowPlacement(folder, 1 << 30, torch.device("cpu")))
+
+
+def test_test_tracks_per_class_keeps_whole_tracks_of_every_class(tmp_path):
+    full = _synth10_test_set(5, 0, None, tmp_path)
+    subset = _synth10_test_set(5, 0, 1, tmp_path)
     assert len(full.track_labels) == 10 and len(subset.track_labels) == 10  # 5 tracks/class -> 1 in fold 0
-    two_folds = prepare_data(
-        "synth10", {"tracks_per_class": 10, "track_seconds": 2.0}, segment_seconds=1.0, overlap=0.5
-    )
-    subset = TestSet.from_prepared(two_folds, 1, 1)
+    subset = _synth10_test_set(10, 1, 1, tmp_path)
     assert sorted(subset.track_labels.tolist()) == list(range(10))
     assert len(subset.labels) == 3 * 10  # every segment of each kept track
     assert (subset.labels == subset.track_labels[subset.track_index]).all()

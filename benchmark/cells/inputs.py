@@ -9,17 +9,21 @@ folders and the device, never tensors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import torch
 
-from benchmark.data.protocol import PreparedData, prepare_data
+from benchmark.cells.rows import ResidentRows, Rows
+from benchmark.cells.testset import RowPlacement, load_test_set
+from benchmark.data.protocol import DataInfo, describe_data, open_dataset
 from benchmark.errors import BenchmarkError
-from benchmark.jsonio import sha256_file
-from benchmark.metrics import accuracies
+from benchmark.jsonio import sha256_file, sha256_of
 from benchmark.models.reference import load_reference
 from benchmark.plan.planner import DataFacts, ModelFacts
 from benchmark.plan.suite import Suite
@@ -27,6 +31,8 @@ from benchmark.representations.base import Representation, build_representation
 from benchmark.representations.cache import features_of
 from benchmark.runtime import resolve_device
 
+#: 1 GiB: the quick and standard suites' test sets stay resident; GTZAN's (koerich2020) is stored
+DEFAULT_RESIDENT_BYTES = 1 << 30
 
 def batches(count: int, size: int) -> list[slice]:
     return [slice(start, min(start + size, count)) for start in range(0, count, size)]
@@ -39,53 +45,6 @@ def predict(network: torch.nn.Module, inputs: torch.Tensor, batch_size: int) -> 
 
 
 @dataclass
-class TestSet:
-    """The test fold's segments, with track indices renumbered from 0."""
-
-    waveforms: torch.Tensor
-    labels: torch.Tensor
-    track_index: torch.Tensor
-    track_labels: torch.Tensor
-
-    @classmethod
-    def from_prepared(cls, prepared: PreparedData, test_fold: int, tracks_per_class: int | None) -> TestSet:
-        segments = prepared.segments
-        in_fold = segments.folds == test_fold
-        if not bool(in_fold.any()):
-            raise BenchmarkError(
-                f"test fold {test_fold} is empty; dataset {prepared.dataset.name!r} has folds "
-                f"0..{prepared.dataset.num_folds - 1}"
-            )
-        tracks = segments.track_index[in_fold].unique()
-        if tracks_per_class is not None:
-            labels = segments.track_labels[tracks]
-            rank = torch.stack([(labels[:i] == labels[i]).sum() for i in range(len(tracks))])
-            tracks = tracks[rank < tracks_per_class]
-        mask = torch.isin(segments.track_index, tracks)
-        remap = torch.full((len(segments.track_labels),), -1, dtype=torch.long)
-        remap[tracks] = torch.arange(len(tracks))
-        return cls(
-            segments.waveforms[mask],
-            segments.labels[mask],
-            remap[segments.track_index[mask]],
-            segments.track_labels[tracks],
-        )
-
-    def to(self, device: torch.device) -> TestSet:
-        return TestSet(*(tensor.to(device) for tensor in vars(self).values()))
-
-    def subset(self, index: torch.Tensor | None) -> TestSet:
-        """The segments at ``index`` (all for ``None``), with only their tracks renumbered from 0."""
-        if index is None:
-            return self
-        tracks, track_index = self.track_index[index].unique(return_inverse=True)
-        return TestSet(self.waveforms[index], self.labels[index], track_index, self.track_labels[tracks])
-
-    def accuracy(self, logits: torch.Tensor) -> dict[str, float]:
-        return accuracies(logits, self.labels, self.track_index, self.track_labels)
-
-
-@dataclass
 class LoadedModel:
     """A classifier ready to attack: a reference model from baselines/ or a submitted model."""
 
@@ -94,7 +53,7 @@ class LoadedModel:
     network: torch.nn.Module
     identity: dict[str, Any]  # what identifies the model in its cell keys: spec and weights' sha256
     info: dict[str, Any]  # architecture, config, parameters, checkpoint_sha256 (schema ModelInfo)
-    features: torch.Tensor = field(repr=False)  # test-set model inputs, on the device
+    features: Rows = field(repr=False)  # test-set model inputs, on the device or stored
     clean_logits: torch.Tensor = field(repr=False)  # on the device
     submission: dict[str, Any] | None = None  # schema SubmissionInfo, for submitted models
 
@@ -125,10 +84,10 @@ class ModelSource(Protocol):
 
     def entries(self) -> list[str]: ...
 
-    def check(self, prepared: PreparedData) -> None:
+    def check(self, data: DataInfo) -> None:
         """Fail in one line on anything wrong before a checkpoint is read."""
 
-    def load(self, entry: str, prepared: PreparedData) -> ModelParts: ...
+    def load(self, entry: str, data: DataInfo) -> ModelParts: ...
 
 
 @dataclass(frozen=True)
@@ -141,22 +100,22 @@ class ReferenceModels:
     def entries(self) -> list[str]:
         return list(self.suite.models)
 
-    def check(self, prepared: PreparedData) -> None:
+    def check(self, data: DataInfo) -> None:
         for spec in self.suite.models.values():  # bad settings fail before any checkpoint is read
-            build_representation(spec.representation, prepared.sample_rate, spec.representation_params)
+            build_representation(spec.representation, data.sample_rate, spec.representation_params)
 
-    def load(self, entry: str, prepared: PreparedData) -> ModelParts:
+    def load(self, entry: str, data: DataInfo) -> ModelParts:
         spec = self.suite.models[entry]
         reference, card = load_reference(
             entry,
             spec,
             self.baselines,
             suite=self.suite.name,
-            sample_rate=prepared.sample_rate,
-            segment_samples=prepared.segment_samples,
-            num_classes=prepared.num_classes,
+            sample_rate=data.sample_rate,
+            segment_samples=data.segment_samples,
+            num_classes=data.num_classes,
         )
-        if card.get("dataset", {}).get("content_sha256") != prepared.identity["content_sha256"]:
+        if card.get("dataset", {}).get("content_sha256") != data.identity["content_sha256"]:
             raise BenchmarkError(
                 f"checkpoint {entry!r} was trained on different data than this suite's "
                 f"{self.suite.dataset!r}; run `arb train --suite {self.suite.name}`"
@@ -184,6 +143,9 @@ class InputsRecipe:
     device: str
     cache_folder: Path | None
     data_root: Path | None = None
+    #: test-set rows (waveforms, each model's features and reconstructions) up to this size are
+    #: held on the device; larger ones are stored and read a batch at a time
+    resident_bytes: int = DEFAULT_RESIDENT_BYTES
 
 
 class Inputs:
@@ -194,42 +156,61 @@ class Inputs:
         self.recipe = recipe
         self.suite = suite
         self.device = resolve_device(recipe.device)
-        self.prepared = prepare_data(
-            suite.dataset,
-            suite.dataset_params,
-            segment_seconds=suite.segment_seconds,
-            overlap=suite.overlap,
-            root=recipe.data_root,
-        )
-        self.test = TestSet.from_prepared(self.prepared, suite.test_fold, suite.test_tracks_per_class).to(
-            self.device
-        )
-        recipe.source.check(self.prepared)
+        dataset = open_dataset(suite.dataset, suite.dataset_params, recipe.data_root)
+        self.data = describe_data(dataset, segment_seconds=suite.segment_seconds, overlap=suite.overlap)
+        self.placement = RowPlacement(self._rows_folder(), recipe.resident_bytes, self.device)
+        self.test = load_test_set(self.data, suite.test_fold, suite.test_tracks_per_class, self.placement)
+        recipe.source.check(self.data)
         self._models: dict[str, LoadedModel] = {}
-        self._clean_audio: dict[str, torch.Tensor] = {}
+        self._clean_audio: dict[str, Rows] = {}
+
+    def _rows_folder(self) -> Path:
+        """The cache, or with ``--no-cache`` a private folder removed with this object."""
+        if self.recipe.cache_folder is not None:
+            return self.recipe.cache_folder
+        folder = Path(tempfile.mkdtemp(prefix="arb-rows-"))
+        weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        return folder
 
     @property
     def num_classes(self) -> int:
-        return self.prepared.num_classes
+        return self.data.num_classes
+
+    def _batches(self, rows: Rows, compute: Callable[[slice], torch.Tensor]) -> Iterator[torch.Tensor]:
+        with torch.no_grad():
+            for part in batches(len(rows), self.suite.batch_size):
+                yield compute(part)
 
     def model(self, entry: str) -> LoadedModel:
         """``entry`` on the device with its test-set features and clean logits (loaded once)."""
         if entry not in self._models:
-            parts = self.recipe.source.load(entry, self.prepared)
+            parts = self.recipe.source.load(entry, self.data)
             representation = parts.representation.to(self.device)
             network = parts.network.to(self.device)
-            features = features_of(
-                representation,
-                self.test.waveforms,
-                batch_size=self.suite.batch_size,
-                device=self.device,
-                cache_root=self.recipe.cache_folder,
-            )
-            logits = predict(network, features, self.suite.batch_size)
+            features = self._features(representation)
+            logits = torch.cat(list(self._batches(features, lambda part: network(features[part]))))
             self._models[entry] = LoadedModel(
                 entry, representation, network, parts.identity, parts.info, features, logits, parts.submission
             )
         return self._models[entry]
+
+    def _features(self, representation: Representation) -> Rows:
+        """Resident test sets go through the feature cache as one tensor; stored ones are
+        transformed a batch at a time into a stored entry of their own."""
+        waveforms = self.test.waveforms
+        settings = representation.config()
+        key = sha256_of({"features": settings, "of": waveforms.key, "device": self.device.type})
+        if isinstance(waveforms, ResidentRows):
+            features = features_of(
+                representation,
+                waveforms.tensor,
+                batch_size=self.suite.batch_size,
+                device=self.device,
+                cache_root=self.recipe.cache_folder,
+            )
+            return ResidentRows(features, key)
+        transformed = self._batches(waveforms, lambda part: representation(waveforms[part]))
+        return self.placement.place(key, transformed)
 
     def load(self, entries: Iterable[str] | None = None) -> dict[str, LoadedModel]:
         """Every model of the run (or ``entries``), loaded: a bad checkpoint fails here."""
@@ -239,16 +220,18 @@ class Inputs:
     def facts(self) -> tuple[DataFacts, dict[str, ModelFacts]]:
         """What planning needs, from every model of the run."""
         models = {entry: model.facts() for entry, model in self.load().items()}
-        return DataFacts(self.prepared.identity, len(self.test.labels)), models
+        return DataFacts(self.data.identity, len(self.test.labels)), models
 
-    def clean_audio(self, entry: str) -> torch.Tensor:
+    def clean_audio(self, entry: str) -> Rows:
         """Audio reconstructed from the clean test features of ``entry`` (on the device), computed
         once per process: Griffin-Lim makes the Mel inverse cost as much as an attack."""
         if entry not in self._clean_audio:
             model = self.model(entry)
-            parts = [
-                model.representation.inverse(model.features[part], self.test.waveforms[part])
-                for part in batches(len(self.test.labels), self.suite.batch_size)
-            ]
-            self._clean_audio[entry] = torch.cat(parts)
+            waveforms = self.test.waveforms
+
+            def inverse(part: slice) -> torch.Tensor:
+                return model.representation.inverse(model.features[part], waveforms[part])
+
+            key = sha256_of({"inverse": model.representation.config(), "of": model.features.key})
+            self._clean_audio[entry] = self.placement.place(key, self._batches(waveforms, inverse))
         return self._clean_audio[entry]

@@ -25,7 +25,7 @@ def run_transfer_cell(spec: TransferCellSpec, inputs: Inputs) -> TransferResult:
     attack = build_attack(spec.attack, spec.backend, {}, False)
     classifier = torch.nn.Sequential(target.representation, target.network)
     test = inputs.test
-    clean_audio = inputs.clean_audio(spec.source).clamp(-1, 1)
+    clean_audio = inputs.clean_audio(spec.source)
     seed_generators(spec.seed)
     logits: dict[str, list[torch.Tensor]] = {"source": [], "clean": [], "adversarial": []}
     snr_adversarial, snr_clean = [], []
@@ -38,13 +38,14 @@ def run_transfer_cell(spec: TransferCellSpec, inputs: Inputs) -> TransferResult:
             bounds=representation.bounds,
         ).outputs[0]
         waveforms = test.waveforms[part]
+        clean = clean_audio[part].clamp(-1, 1)
         adversarial_audio = representation.inverse(output.adversarial, waveforms).clamp(-1, 1)
         with torch.no_grad():
-            logits["clean"].append(classifier(clean_audio[part]))
+            logits["clean"].append(classifier(clean))
             logits["adversarial"].append(classifier(adversarial_audio))
         logits["source"].append(output.logits)
-        snr_adversarial.append(snr_db(clean_audio[part], adversarial_audio - clean_audio[part]))
-        snr_clean.append(snr_db(waveforms, clean_audio[part] - waveforms))
+        snr_adversarial.append(snr_db(clean, adversarial_audio - clean))
+        snr_clean.append(snr_db(waveforms, clean - waveforms))
     source_fr = fooling_rate(
         source.clean_logits.argmax(1), torch.cat(logits["source"]).argmax(1), test.labels
     )

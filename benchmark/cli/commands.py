@@ -77,7 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _execution(args: argparse.Namespace) -> dict:
-    return {"jobs": args.jobs, "threads": args.threads, "ray": args.ray, "ray_address": args.ray_address}
+    names = ("jobs", "threads", "ray", "ray_address", "resident_mb")
+    return {name: getattr(args, name) for name in names}
 
 
 def _score(entry) -> str:

@@ -38,6 +38,14 @@ def execution(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument("--ray", action="store_true", help="run cells as tasks of a local Ray instance")
     sub.add_argument("--ray-address", metavar="ADDR", help="run cells on the Ray cluster at HOST:PORT")
+    sub.add_argument(
+        "--resident-mb",
+        type=int,
+        default=1024,
+        metavar="MB",
+        help="test sets (waveforms, features) up to this size stay in memory; larger ones are "
+        "stored in the cache and read a batch at a time (default: 1024; 0 streams everything)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

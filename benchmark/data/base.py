@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,23 +50,32 @@ class AudioDataset(ABC):
     def tracks(self) -> list[Track]:
         """All tracks, in a fixed order, audio at :attr:`sample_rate`."""
 
+    def tracks_in(self, fold: int) -> Iterator[Track]:
+        """The tracks of ``fold`` in dataset order; datasets read from disk override this to load
+        one track at a time, so a test set is cut without holding the dataset."""
+        return (track for track in self.tracks() if track.fold == fold)
+
+    def tracks_by_id(self) -> Iterator[Track]:
+        """Every track in id order (what :meth:`identity` hashes); streamed where possible."""
+        return iter(sorted(self.tracks(), key=lambda t: t.track_id))
+
     def identity(self) -> dict[str, Any]:
         """What results record about the data: name, version and hashes of ids and content.
 
         ``content_sha256`` covers, per track in id order, the id, label, fold and the
         little-endian float32 audio bytes, so relabelling or refolding also changes it.
         """
-        tracks = sorted(self.tracks(), key=lambda t: t.track_id)
-        ids = "\n".join(t.track_id for t in tracks)
+        ids: list[str] = []
         content = hashlib.sha256()
-        for t in tracks:
+        for t in self.tracks_by_id():
+            ids.append(t.track_id)
             content.update(f"{t.track_id}\t{t.label}\t{t.fold}\t{t.audio.size}\n".encode())
             content.update(np.ascontiguousarray(t.audio, dtype="<f4").tobytes())
         return {
             "name": self.name,
             "version": self.version,
             "sample_rate": self.sample_rate,
-            "num_tracks": len(tracks),
-            "clip_ids_sha256": hashlib.sha256(ids.encode()).hexdigest(),
+            "num_tracks": len(ids),
+            "clip_ids_sha256": hashlib.sha256("\n".join(ids).encode()).hexdigest(),
             "content_sha256": content.hexdigest(),
         }

@@ -16,7 +16,7 @@ import csv
 import hashlib
 import sys
 from abc import abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,7 +139,7 @@ class FileDataset(AudioDataset):
     official_rate: int | None = None
     #: number of files in a complete official copy (None: user data, any count)
     expected_files: int | None = None
-    #: ``--data-root`` applies (prepare_data passes it as ``root``)
+    #: ``--data-root`` applies (open_dataset passes it as ``root``)
     reads_files = True
 
     def __init__(
@@ -165,6 +165,7 @@ class FileDataset(AudioDataset):
         #: (file, reason) of every file skipped by the last :meth:`tracks`
         self.damaged: list[tuple[str, str]] = []
         self._tracks: list[Track] | None = None
+        self._warned = False
 
     def missing_root_message(self) -> str:
         return f"dataset {self.name!r} reads files on disk: pass --data-root DIR; {self.fetch_hint()}"
@@ -189,38 +190,61 @@ class FileDataset(AudioDataset):
 
     def tracks(self) -> list[Track]:
         if self._tracks is None:
-            entries = self.entries()
-            if self.expected_files is not None and len(entries) != self.expected_files:
-                warn(
-                    f"{self.root} lists {len(entries)} {self.name} files; the official copy has "
-                    f"{self.expected_files} (`arb data check {self.name} --root {self.root}` "
-                    "shows what differs)"
-                )
-            tracks: list[Track] = []
-            damaged: list[tuple[str, str]] = []
-            with progress_bar(f"loading {self.name}", len(entries)) as advance:
-                for entry in entries:
-                    try:
-                        audio = load_audio(
-                            entry.path, self.sample_rate, expected_rate=self.official_rate, cache=self.cache
-                        )
-                    except DamagedAudioError as error:
-                        damaged.append((str(entry.path), str(error)))
-                        warn(f"skipping {error}")
-                    else:
-                        tracks.append(Track(entry.track_id, entry.label, entry.fold, self.finish(audio)))
-                    advance(1, entry.track_id)
-            self.damaged = damaged
-            if damaged:
-                summary = f"{len(damaged)} of {len(entries)} {self.name} files damaged"
-                if len(damaged) > self.max_damaged * len(entries) or not tracks:
-                    raise BenchmarkError(
-                        f"{summary} (first: {damaged[0][1]}), more than max_damaged={self.max_damaged:g} "
-                        f"allows; {self.fetch_hint()}"
-                    )
-                warn(f"{summary}, skipped: {', '.join(Path(p).name for p, _ in damaged)}")
-            self._tracks = tracks
+            self._tracks = list(self._load(self._listed(), f"loading {self.name}"))
         return list(self._tracks)
+
+    def tracks_in(self, fold: int) -> Iterator[Track]:
+        if self._tracks is not None:
+            return super().tracks_in(fold)
+        entries = self._listed()
+        in_fold = [entry for entry in entries if entry.fold == fold]
+        return self._load(in_fold, f"loading {self.name} fold {fold}", len(entries))
+
+    def tracks_by_id(self) -> Iterator[Track]:
+        if self._tracks is not None:
+            return super().tracks_by_id()
+        return self._load(sorted(self._listed(), key=lambda e: e.track_id), f"hashing {self.name}")
+
+    def _listed(self) -> list[FileEntry]:
+        """The entries, with a warning (once) when their count is not the official copy's."""
+        entries = self.entries()
+        if self.expected_files is not None and len(entries) != self.expected_files and not self._warned:
+            warn(
+                f"{self.root} lists {len(entries)} {self.name} files; the official copy has "
+                f"{self.expected_files} (`arb data check {self.name} --root {self.root}` "
+                "shows what differs)"
+            )
+            self._warned = True
+        return entries
+
+    def _load(self, entries: list[FileEntry], label: str, of: int | None = None) -> Iterator[Track]:
+        """Tracks of ``entries`` one at a time; damaged files are skipped, and more than
+        ``max_damaged`` of ``of`` (default: of ``entries``) fails once all were tried."""
+        damaged: list[tuple[str, str]] = []
+        loaded = 0
+        with progress_bar(label, len(entries)) as advance:
+            for entry in entries:
+                try:
+                    audio = load_audio(
+                        entry.path, self.sample_rate, expected_rate=self.official_rate, cache=self.cache
+                    )
+                except DamagedAudioError as error:
+                    damaged.append((str(entry.path), str(error)))
+                    warn(f"skipping {error}")
+                else:
+                    loaded += 1
+                    yield Track(entry.track_id, entry.label, entry.fold, self.finish(audio))
+                advance(1, entry.track_id)
+        self.damaged = damaged
+        if damaged:
+            total = of if of is not None else len(entries)
+            summary = f"{len(damaged)} of {len(entries)} {self.name} files damaged"
+            if len(damaged) > self.max_damaged * total or not loaded:
+                raise BenchmarkError(
+                    f"{summary} (first: {damaged[0][1]}), more than max_damaged={self.max_damaged:g} "
+                    f"allows; {self.fetch_hint()}"
+                )
+            warn(f"{summary}, skipped: {', '.join(Path(p).name for p, _ in damaged)}")
 
     def check(self) -> list[str]:
         """Every problem of the copy at ``root``: file count, missing, undecodable, wrong rate."""

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmark.data.base import AudioDataset
-from benchmark.data.segments import Segments, segment_tracks
+from benchmark.data.base import AudioDataset, Track
+from benchmark.data.segments import Segments, segment_length, segment_tracks
 from benchmark.errors import BenchmarkError
 from benchmark.registry import DATASETS
 
 
 @dataclass
-class PreparedData:
+class DataInfo:
+    """What a run knows about its data before (or without) holding any segment."""
+
     dataset: AudioDataset
     identity: dict[str, Any]
-    segments: Segments
     segment_samples: int
-    #: the segmentation, kept so training can cut augmented copies of tracks the same way
-    segment_seconds: float | None = None
-    overlap: float | None = None
+    #: the segmentation, kept so training and the test set cut tracks the same way
+    segment_seconds: float
+    overlap: float
 
     @property
     def sample_rate(self) -> int:
@@ -31,6 +33,53 @@ class PreparedData:
         return len(self.dataset.classes)
 
 
+@dataclass
+class PreparedData(DataInfo):
+    """Every track of every fold, cut into segments (what training needs)."""
+
+    segments: Segments = field(kw_only=True)
+
+
+def open_dataset(name: str, params: dict[str, Any], root: Path | None = None) -> AudioDataset:
+    """The registered dataset ``name``. ``root`` (``--data-root``) is where a real dataset's files
+    are: machine-specific, so it comes from the command line, never from the suite, and only the
+    data's content hashes (not its path) enter results and cell keys."""
+    cls = DATASETS.get(name)
+    if root is not None:
+        if not getattr(cls, "reads_files", False):
+            raise BenchmarkError(f"dataset {name!r} is generated, not read from disk; drop --data-root")
+        params = {**params, "root": str(root)}
+    dataset: AudioDataset = cls(**params)
+    return dataset
+
+
+def describe_data(dataset: AudioDataset, *, segment_seconds: float, overlap: float) -> DataInfo:
+    """The dataset's identity and segmentation, without holding its segments (a file dataset
+    is hashed one track at a time)."""
+    samples = segment_length(segment_seconds, dataset.sample_rate)
+    return DataInfo(dataset, dataset.identity(), samples, segment_seconds, overlap)
+
+
+def segment_chunks(info: DataInfo, tracks: Iterable[Track], chunk_tracks: int = 16) -> Iterator[Segments]:
+    """``tracks`` cut into segments ``chunk_tracks`` tracks at a time, so a caller can stream a
+    fold; each chunk's ``track_index`` counts from 0 within the chunk."""
+    chunk: list[Track] = []
+    for track in tracks:
+        chunk.append(track)
+        if len(chunk) == chunk_tracks:
+            yield _segment(info, chunk)
+            chunk = []
+    if chunk:
+        yield _segment(info, chunk)
+
+
+def _segment(info: DataInfo, tracks: list[Track]) -> Segments:
+    rate = info.sample_rate
+    return segment_tracks(
+        tracks, sample_rate=rate, source_rate=rate, segment_seconds=info.segment_seconds, overlap=info.overlap
+    )
+
+
 def prepare_data(
     name: str,
     params: dict[str, Any],
@@ -39,23 +88,9 @@ def prepare_data(
     overlap: float,
     root: Path | None = None,
 ) -> PreparedData:
-    """``root`` (``--data-root``) is where a real dataset's files are: machine-specific, so it
-    comes from the command line, never from the suite, and only the data's content hashes (not
-    its path) enter results and cell keys."""
-    cls = DATASETS.get(name)
-    if root is not None:
-        if not getattr(cls, "reads_files", False):
-            raise BenchmarkError(f"dataset {name!r} is generated, not read from disk; drop --data-root")
-        params = {**params, "root": str(root)}
-    dataset: AudioDataset = cls(**params)
+    """Every track of every fold cut into segments (loaded once, then hashed from memory)."""
+    dataset = open_dataset(name, params, root)
     tracks = dataset.tracks()
-    segments = segment_tracks(
-        tracks,
-        sample_rate=dataset.sample_rate,
-        source_rate=dataset.sample_rate,
-        segment_seconds=segment_seconds,
-        overlap=overlap,
-    )
-    return PreparedData(
-        dataset, dataset.identity(), segments, int(segments.waveforms.shape[1]), segment_seconds, overlap
-    )
+    info = describe_data(dataset, segment_seconds=segment_seconds, overlap=overlap)
+    segments = _segment(info, tracks)
+    return PreparedData(**vars(info), segments=segments)

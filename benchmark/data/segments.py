@@ -56,6 +56,16 @@ def segment_starts(num_samples: int, segment_samples: int, hop: float) -> np.nda
     return np.minimum(starts, num_samples - segment_samples)
 
 
+def segment_length(segment_seconds: float, sample_rate: int) -> int:
+    """Samples per segment: ``segment_seconds`` at ``sample_rate``, rounded, at least one."""
+    segment_samples = round(segment_seconds * sample_rate)
+    if segment_seconds <= 0 or segment_samples < 1:
+        raise BenchmarkError(
+            f"segment_seconds must be > 0 and at least one sample at {sample_rate} Hz, got {segment_seconds}"
+        )
+    return segment_samples
+
+
 def segment_tracks(
     tracks: Sequence[Track],
     *,
@@ -76,11 +86,7 @@ def segment_tracks(
         raise BenchmarkError(
             f"sample rates must be positive, got sample_rate={sample_rate}, source_rate={source_rate}"
         )
-    segment_samples = round(segment_seconds * sample_rate)
-    if segment_seconds <= 0 or segment_samples < 1:
-        raise BenchmarkError(
-            f"segment_seconds must be > 0 and at least one sample at {sample_rate} Hz, got {segment_seconds}"
-        )
+    segment_samples = segment_length(segment_seconds, sample_rate)
     hop = segment_samples * (1.0 - overlap)
     if hop < 1.0:
         raise BenchmarkError(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmark.cells.cache import CellCache
 from benchmark.cells.executors import Executor, ProcessExecutor, SerialExecutor, run_cells
-from benchmark.cells.inputs import Inputs, InputsRecipe, ModelSource, ReferenceModels
+from benchmark.cells.inputs import DEFAULT_RESIDENT_BYTES, Inputs, InputsRecipe, ModelSource, ReferenceModels
 from benchmark.errors import BenchmarkError
 from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.plan.planner import Plan, plan_suite
@@ -43,9 +43,16 @@ class Execution:
     threads: int | None = None
     ray: bool = False
     ray_address: str | None = None
+    #: test-set rows up to this many MiB stay on the device; larger ones stream from disk
+    resident_mb: int = DEFAULT_RESIDENT_BYTES >> 20
 
     def __post_init__(self) -> None:
         cores = available_cores()
+        if self.resident_mb < 0:
+            raise BenchmarkError(
+                f"--resident-mb must be 0 or more (got {self.resident_mb}); "
+                "0 streams every test set from disk"
+            )
         if self.jobs < 1:
             raise BenchmarkError(
                 f"--jobs must be at least 1 (got {self.jobs}); --jobs 1 runs cells one by one"
@@ -102,7 +109,8 @@ def run_suite(
         if baselines is None:
             raise ValueError("run_suite needs baselines or a model source")
         source = ReferenceModels(suite, baselines)
-    inputs = Inputs(InputsRecipe(suite, source, device, cache.folder, data_root))
+    recipe = InputsRecipe(suite, source, device, cache.folder, data_root, execution.resident_mb << 20)
+    inputs = Inputs(recipe)
     data, models = inputs.facts()
     plan = plan_suite(suite, data, models, attacked_by=attacked_by)
     with CellProgress(f"suite {suite.name}") as progress:

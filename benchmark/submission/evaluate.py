@@ -8,7 +8,7 @@ from typing import Any
 
 from benchmark.cells.cache import CellCache
 from benchmark.cells.inputs import ModelParts
-from benchmark.data.protocol import PreparedData
+from benchmark.data.protocol import DataInfo
 from benchmark.harness.run import run_suite
 from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.plan.suite import AttackSpec, Suite
@@ -29,10 +29,10 @@ class SubmittedModel:
     def entries(self) -> list[str]:
         return [self.name]
 
-    def check(self, prepared: PreparedData) -> None:
+    def check(self, data: DataInfo) -> None:
         """The worker built and checked the model before the run."""
 
-    def load(self, entry: str, prepared: PreparedData) -> ModelParts:
+    def load(self, entry: str, data: DataInfo) -> ModelParts:
         submission, network = self.submission, self.submission.network
         return ModelParts(
             submission.representation,
