@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import stat
 import tarfile
 import threading
 import zipfile
@@ -17,6 +18,7 @@ from data_trees import esc50_tree, gtzan_tree
 from benchmark.cli import main
 from benchmark.data.fetch import ARCHIVES, fetch, parse_checksum
 from benchmark.errors import BenchmarkError
+from benchmark.jsonio import default_mode
 
 
 class ArchiveServer:
@@ -95,6 +97,7 @@ def test_fetch_verifies_and_extracts(tmp_path: Path, server: ArchiveServer) -> N
     assert (root / "meta" / "esc50.csv").is_file() and len(list((root / "audio").iterdir())) == 20
     assert leftovers(tmp_path / "data") == []  # no .part, no staging folder
     assert server.ranges == [None]
+    assert stat.S_IMODE(root.stat().st_mode) == default_mode(directory=True)  # not mkdtemp's 0700
 
 
 def test_truncated_transfer_resumes_with_range(tmp_path: Path, server: ArchiveServer) -> None:

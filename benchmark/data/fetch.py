@@ -22,6 +22,7 @@ from pathlib import Path
 
 from benchmark import __version__
 from benchmark.errors import BenchmarkError
+from benchmark.jsonio import default_mode
 from benchmark.progress import progress_bar
 
 CHUNK = 1 << 20
@@ -207,7 +208,7 @@ def fetch(name: str, root: Path, *, url: str | None = None, checksum: str | None
             )
         if root.exists():
             root.rmdir()  # empty, checked above
-        produced.chmod(0o755)  # mkdtemp made it 0700
+        produced.chmod(default_mode(directory=True))  # mkdtemp made it 0700
         os.replace(produced, root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
