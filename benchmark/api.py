@@ -18,6 +18,7 @@ from benchmark.data.protocol import PreparedData, prepare_data
 from benchmark.errors import BenchmarkError
 from benchmark.harness.run import Execution, RunResult, run_suite
 from benchmark.paths import cache_dir, project_root
+from benchmark.paths import output_root as default_output_root
 from benchmark.plan.suite import Suite, load_suite
 from benchmark.publish.outputs import publish_outputs
 from benchmark.registry import DATASETS
@@ -122,7 +123,7 @@ def run(
         chosen,
         device=device,
         baselines=baselines or project_root() / "baselines",
-        output_root=output or project_root() / "leaderboards",
+        output_root=output or default_output_root(),
         cache=CellCache(cache or cache_dir(), enabled=use_cache),
         data_root=root,
         execution=execution,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from benchmark import __version__
 from benchmark.cli import commands
-from benchmark.paths import cache_dir, project_root
+from benchmark.paths import cache_dir, output_root, project_root
 from benchmark.registry import REGISTRIES
 
 
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(run)
     run.add_argument(
-        "--output", type=Path, default=root / "leaderboards", help="leaderboard root (default: leaderboards/)"
+        "--output", type=Path, default=output_root(), help="leaderboard root (default: leaderboards/)"
     )
     execution(run)
     run.set_defaults(func=commands.cmd_run)
@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandboxed(submit, 3600)
     submit.add_argument("--suite", default="quick", help="suite name or suite TOML path (default: quick)")
     submit.add_argument(
-        "--output", type=Path, default=root / "leaderboards", help="leaderboard root (default: leaderboards/)"
+        "--output", type=Path, default=output_root(), help="leaderboard root (default: leaderboards/)"
     )
     submit.add_argument("--force", action="store_true", help="replace an existing entry of the same name")
     submit.set_defaults(func=commands.cmd_submit)
@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="terminal table, or write leaderboard.md / index.html beside the entries (default: terminal)",
     )
     board.add_argument(
-        "--root", type=Path, default=root / "leaderboards", help="leaderboard root (default: leaderboards/)"
+        "--root", type=Path, default=output_root(), help="leaderboard root (default: leaderboards/)"
     )
     board.add_argument("--version", type=int, help="suite version (default: the suite's current one)")
     board.set_defaults(func=commands.cmd_leaderboard)
