@@ -141,7 +141,7 @@ def test_fetch_tar_with_no_top_folder_and_cli(tmp_path: Path, server: ArchiveSer
             "data",
             "fetch",
             "gtzan",
-            "--root",
+            "--data-root",
             str(root),
             "--url",
             server.url,
@@ -153,8 +153,9 @@ def test_fetch_tar_with_no_top_folder_and_cli(tmp_path: Path, server: ArchiveSer
     # extracted and then checked: the tiny copy is not the full 1000 tracks, so the check fails
     assert rc == 1 and f"extracted gtzan into {root}" in out and "expected 1000 files, found 20" in out
     assert len(list((root / "genres" / "jazz").iterdir())) == 2 and leftovers(tmp_path) == []
-    assert main(["data", "fetch", "gtzan", "--root", str(root), "--url", server.url]) == 2
-    assert "already exists and is not empty" in capsys.readouterr().err
+    assert main(["data", "fetch", "gtzan", "--root", str(root), "--url", server.url]) == 2  # old spelling
+    err = capsys.readouterr().err
+    assert "already exists and is not empty" in err and "--root is deprecated; use --data-root" in err
 
 
 def test_unreachable_server_and_archive_table(tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ def test_esc10_is_the_esc10_rows_relabelled(tmp_path: Path) -> None:
 
 def test_esc50_missing_root_names_the_fetch_command() -> None:
     with pytest.raises(
-        BenchmarkError, match=r"pass --data-root DIR; get esc50 with `arb data fetch esc50 --root DIR`"
+        BenchmarkError, match=r"pass --data-root DIR; get esc50 with `arb data fetch esc50 --data-root DIR`"
     ):
         ESC50()
 
@@ -433,13 +433,13 @@ def test_cli_data_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     write_clip(tmp_path / "esc" / "audio" / "1-100001-A-0.wav", 0.2, 48000, 300.0)
     (tmp_path / "esc" / "audio" / "2-100002-A-0.wav").write_bytes(b"")
     (tmp_path / "esc" / "audio" / "3-100003-A-0.wav").unlink()
-    assert main(["data", "check", "esc50", "--root", str(tmp_path / "esc")]) == 1
+    assert main(["data", "check", "esc50", "--data-root", str(tmp_path / "esc")]) == 1
     out, err = capsys.readouterr()
     assert "expected 2000 files, found 20" in out
     assert "1-100001-A-0.wav: sample rate 48000 Hz, expected 44100 Hz" in out
     assert "2-100002-A-0.wav: empty file (0 bytes)" in out and "3-100003-A-0.wav: missing" in out
     assert "esc50 at" in err and "4 problem(s) in 20 files" in err
     _class_folders(tmp_path / "own", {"a": 5, "b": 5})
-    assert main(["data", "check", "folder", "--root", str(tmp_path / "own")]) == 0
+    assert main(["data", "check", "folder", "--data-root", str(tmp_path / "own")]) == 0
     assert "10 files, all readable" in capsys.readouterr().out
     assert len(ESC_TARGETS) == 4

@@ -83,9 +83,12 @@ def test_every_model_representation_builds_at_the_suite_input_size(name):
         (
             [],
             "dataset 'gtzan' reads files on disk: pass --data-root DIR; "
-            "get gtzan with `arb data fetch gtzan --root DIR`",
+            "get gtzan with `arb data fetch gtzan --data-root DIR`",
         ),
-        (["--data-root", "MISSING"], "is not a folder; get gtzan with `arb data fetch gtzan --root DIR`"),
+        (
+            ["--data-root", "MISSING"],
+            "is not a folder; get gtzan with `arb data fetch gtzan --data-root DIR`",
+        ),
     ],
 )
 def test_a_missing_dataset_is_one_line_naming_the_fetch_command(extra, message, tmp_path, one_line_error):

@@ -176,13 +176,14 @@ def _limits(args: argparse.Namespace):
 def cmd_validate(args: argparse.Namespace) -> int:
     from benchmark.submission.commands import validate
 
-    manifest, report = validate(args.path, limits=_limits(args), device=args.device)
+    manifest, report = validate(args.path, limits=_limits(args), device=args.device, suite=args.suite)
     shape = "x".join(str(n) for n in report["input_shape"])
     print(
         f"{args.path}: valid. {manifest.entry_point} builds {report['architecture']} "
         f"({report['parameters']:,} parameters); weights {manifest.weights} load; "
         f"{manifest.input.representation_name} input {shape} -> logits {tuple(report['output_shape'])}, "
         f"finite; the input gradient is finite and non-zero ({report['seconds']:.1f} s in the worker)"
+        + (f"; suite {args.suite!r} can evaluate it" if args.suite else "")
     )
     return 0
 
@@ -208,14 +209,14 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from benchmark.publish.boards import markdown_board, rich_boards
     from benchmark.publish.page import html_board
 
-    suite = load_suite(args.suite)
+    suite = load_suite(_board_suite(args))
     version = args.version or suite.version
-    entries = load_entries(args.root, suite.name, version)
+    entries = load_entries(args.output, suite.name, version)
     if args.format == "terminal":
         for table in rich_boards(entries):
             _stdout().print(table)
         return 0
-    folder = args.root / suite.name / f"v{version}"
+    folder = args.output / suite.name / f"v{version}"
     path, text = (
         (folder / "leaderboard.md", markdown_board(entries))
         if args.format == "markdown"
@@ -224,6 +225,14 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     atomic_write_bytes(path, text.encode())
     print(f"wrote {path}")
     return 0
+
+
+def _board_suite(args: argparse.Namespace) -> str:
+    """``--suite``, or the older positional SUITE (still accepted; both at once must agree)."""
+    given, flag = args.positional_suite, args.suite
+    if given and flag and given != flag:
+        raise BenchmarkError(f"two suites given ({given!r} and --suite {flag!r}); pass only --suite NAME")
+    return given or flag or "quick"
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -272,13 +281,19 @@ def _check_copy(name: str, root: Path) -> int:
 def cmd_data_fetch(args: argparse.Namespace) -> int:
     from benchmark.data.fetch import fetch
 
-    root = fetch(args.name, args.root, url=args.url, checksum=args.checksum)
+    root = fetch(args.name, _data_root(args), url=args.url, checksum=args.checksum)
     print(f"extracted {args.name} into {root}")
     return _check_copy(args.name, root)
 
 
 def cmd_data_check(args: argparse.Namespace) -> int:
-    return _check_copy(args.name, args.root)
+    return _check_copy(args.name, _data_root(args))
+
+
+def _data_root(args: argparse.Namespace) -> Path:
+    if args.data_root is None:
+        raise BenchmarkError(f"arb data {args.data_command} needs the dataset's folder: pass --data-root DIR")
+    return args.data_root
 
 
 def cmd_data_list(args: argparse.Namespace) -> int:

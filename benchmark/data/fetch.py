@@ -178,8 +178,8 @@ def fetch(name: str, root: Path, *, url: str | None = None, checksum: str | None
     root = root.expanduser().absolute()
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise BenchmarkError(
-            f"{root} already exists and is not empty; verify it with `arb data check {name} --root {root}` "
-            "or fetch into a new folder"
+            f"{root} already exists and is not empty; verify it with "
+            f"`arb data check {name} --data-root {root}` or fetch into a new folder"
         )
     root.parent.mkdir(parents=True, exist_ok=True)
     part = root.parent / f".{root.name}.{Path(source.split('?')[0]).name}.part"

@@ -171,8 +171,8 @@ class FileDataset(AudioDataset):
 
     def fetch_hint(self) -> str:
         return (
-            f"get {self.name} with `arb data fetch {self.name} --root DIR`, "
-            f"or verify a copy with `arb data check {self.name} --root DIR`"
+            f"get {self.name} with `arb data fetch {self.name} --data-root DIR`, "
+            f"or verify a copy with `arb data check {self.name} --data-root DIR`"
         )
 
     def not_dataset(self, missing: Path) -> BenchmarkError:
@@ -193,7 +193,7 @@ class FileDataset(AudioDataset):
             if self.expected_files is not None and len(entries) != self.expected_files:
                 warn(
                     f"{self.root} lists {len(entries)} {self.name} files; the official copy has "
-                    f"{self.expected_files} (`arb data check {self.name} --root {self.root}` "
+                    f"{self.expected_files} (`arb data check {self.name} --data-root {self.root}` "
                     "shows what differs)"
                 )
             tracks: list[Track] = []
