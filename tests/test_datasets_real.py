@@ -91,7 +91,9 @@ def test_root_that_is_not_the_dataset(tmp_path: Path) -> None:
         ESC50(root=str(tmp_path)).tracks()
     with pytest.raises(BenchmarkError, match=r"does not hold urbansound8k \(no metadata/UrbanSound8K.csv\)"):
         UrbanSound8K(root=str(tmp_path)).tracks()
-    with pytest.raises(BenchmarkError, match=r"does not hold gtzan \(no genres/<genre>\)"):
+    with pytest.raises(
+        BenchmarkError, match=r"does not hold gtzan \(no genres/<genre>\).*use the `folder` dataset"
+    ):
         GTZAN(root=str(tmp_path)).tracks()
     with pytest.raises(BenchmarkError, match="is not a folder"):
         ESC50(root=str(tmp_path / "nowhere"))
@@ -125,7 +127,12 @@ def test_category_must_match_target(tmp_path: Path) -> None:
         ["filename", "fold", "target", "category", "esc10", "src_file", "take"],
         rows,
     )
-    with pytest.raises(BenchmarkError, match=r"category 'cat' does not match target 0 \('dog'\)"):
+    with pytest.raises(
+        BenchmarkError,
+        match=r"category 'cat' does not match target 0 \('dog'\); not the official esc50 metadata; "
+        r"for other audio use the `folder` dataset \(--dataset folder:ROOT\): ROOT/<class>/\*.wav, "
+        r"or ROOT/labels.csv \(filename,label\[,fold 1..K\]\) \+ ROOT/audio/",
+    ):
         ESC50(root=str(tmp_path)).tracks()
 
 
@@ -440,6 +447,11 @@ def test_cli_data_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "2-100002-A-0.wav: empty file (0 bytes)" in out and "3-100003-A-0.wav: missing" in out
     assert "esc50 at" in err and "4 problem(s) in 20 files" in err
     _class_folders(tmp_path / "own", {"a": 5, "b": 5})
+    before = sorted(p.name for p in (tmp_path / "own").rglob("*"))
     assert main(["data", "check", "folder", "--data-root", str(tmp_path / "own")]) == 0
-    assert "10 files, all readable" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "10 files, all readable" in out
+    # 5 stratified folds of one a and one b each; the drawn split is not written into the folder
+    assert "2 classes (a 5, b 5); 5 folds (files per fold 1: 2, 2: 2, 3: 2, 4: 2, 5: 2)" in out
+    assert sorted(p.name for p in (tmp_path / "own").rglob("*")) == before
     assert len(ESC_TARGETS) == 4

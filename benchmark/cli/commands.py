@@ -257,15 +257,18 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _check_copy(name: str, root: Path) -> int:
-    """Print every problem of a dataset copy; 0 when there is none."""
-    from benchmark.data.files import FileDataset
+    """Print the classes and folds a dataset copy lists, then every problem; 0 when there is none.
+    Nothing is written into the copy (a drawn split is computed, not saved)."""
+    from benchmark.data.files import FileDataset, read_only_splits
     from benchmark.registry import DATASETS
 
     cls = DATASETS.get(name)
     if not getattr(cls, "reads_files", False):
         raise BenchmarkError(f"dataset {name!r} is generated, there is no copy to check")
-    dataset: FileDataset = cls(root=root)
-    problems = dataset.check()
+    with read_only_splits():
+        dataset: FileDataset = cls(root=root)
+        print(f"{name} at {root}: {dataset.found()}")
+        problems = dataset.check()
     files = len(dataset.entries())
     for problem in problems[:50]:
         print(f"  {problem}")
