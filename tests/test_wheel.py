@@ -104,4 +104,8 @@ def test_wheel_install_runs_from_any_directory(tmp_path: Path) -> None:
     board = work / "leaderboards" / "wheeltiny" / "v1" / "synth10"
     assert (board / "cnn2d_stft.json").is_file() and (board / "summary.md").is_file()
     assert str(board / "cnn2d_stft.json") in printed
+    refused = subprocess.run(
+        [arb, "train", "--suite", "quick"], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 2 and "installed package's committed checkpoints" in refused.stderr
     assert files_under(package) == before  # nothing written into site-packages

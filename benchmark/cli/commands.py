@@ -44,6 +44,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         baselines=args.baselines,
         dataset=args.dataset,
         data_root=args.data_root,
+        force=args.force,
     )
     return 0
 

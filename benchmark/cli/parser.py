@@ -10,7 +10,7 @@ from pathlib import Path
 from benchmark import __version__
 from benchmark.cli import commands
 from benchmark.cli.examples import epilog
-from benchmark.paths import cache_dir, output_root, project_root
+from benchmark.paths import cache_dir, output_root
 from benchmark.registry import REGISTRIES
 
 
@@ -118,8 +118,8 @@ def _train_and_run(subcommands) -> None:
         sub.add_argument(
             "--baselines",
             type=Path,
-            default=project_root() / "baselines",
-            help="checkpoint folder (default: baselines/)",
+            help="checkpoint folder (default: the committed baselines/; with --data-root or --dataset, "
+            "a folder under the cache dir per suite and data location)",
         )
         sub.add_argument(
             "--data-root",
@@ -135,6 +135,11 @@ def _train_and_run(subcommands) -> None:
     train = command(subcommands, "train", "train the suite's reference models into baselines/")
     common(train)
     train.add_argument("--entry", action="append", help="train only this model entry (repeatable)")
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="retrain over committed checkpoints, and save models whose validation accuracy is within chance",
+    )
     train.set_defaults(func=commands.cmd_train)
 
     run = command(subcommands, "run", "evaluate a suite and write its leaderboard files")
