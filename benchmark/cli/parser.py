@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from benchmark import __version__
-from benchmark.cli import commands
+from benchmark.cli import commands, data_commands
 from benchmark.cli.examples import epilog
 from benchmark.paths import cache_dir, output_root
 from benchmark.registry import REGISTRIES
@@ -272,23 +272,21 @@ def _boards(subcommands) -> None:
 
 def _data(subcommands) -> None:
     data = command(subcommands, "data", "fetch or check a real dataset (ESC-50, ESC-10, UrbanSound8K, GTZAN)")
-    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
-    fetch = command(
-        data_commands, "fetch", "download, verify and extract a dataset's public archive", "data fetch"
-    )
+    actions = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    fetch = command(actions, "fetch", "download, verify and extract a dataset's public archive", "data fetch")
     fetch.add_argument("name", help="dataset name (arb data list shows the archives)")
     data_root(fetch, "folder to create with the dataset (then pass it to run / train as --data-root)")
     fetch.add_argument("--url", help="download from this mirror instead of the official URL")
     fetch.add_argument("--checksum", help="md5:<hex>, sha256:<hex> or none (default: the recorded one)")
-    fetch.set_defaults(func=commands.cmd_data_fetch)
+    fetch.set_defaults(func=data_commands.cmd_data_fetch)
     check = command(
-        data_commands,
+        actions,
         "check",
         "verify a copy: file count, missing or unreadable files, sample rates",
         "data check",
     )
     check.add_argument("name", help="dataset name")
     data_root(check, "the copy's folder (what run / train take as --data-root)")
-    check.set_defaults(func=commands.cmd_data_check)
-    data_list = command(data_commands, "list", "the public archives: URL, checksum, source", "data list")
-    data_list.set_defaults(func=commands.cmd_data_list)
+    check.set_defaults(func=data_commands.cmd_data_check)
+    data_list = command(actions, "list", "the public archives: URL, checksum, source", "data list")
+    data_list.set_defaults(func=data_commands.cmd_data_list)
