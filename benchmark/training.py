@@ -212,16 +212,17 @@ def within_chance(accuracy: float, num_classes: int, segments: int) -> bool:
     return accuracy <= chance + 2.0 * math.sqrt(chance * (1.0 - chance) / segments)
 
 
-def _chance_report(entry: str, card: dict[str, Any]) -> str | None:
-    """One line when the trained model is within chance, else None."""
+def _keep(entry: str, card: dict[str, Any], save_at_chance: bool) -> bool:
+    """Report a trained model within chance; False when it must not be saved."""
     accuracy = card["clean_accuracy"]["validation_segment"]
     segments, classes = card["training"]["validation_segments"], card["num_classes"]
     if not within_chance(accuracy, classes, segments):
-        return None
-    return (
+        return True
+    CONSOLE.print(
         f"{entry}: validation accuracy {accuracy:.3f} is within chance (1/{classes} = {1 / classes:.3f}, "
-        f"+2 standard errors over {segments} segments)"
+        f"+2 standard errors over {segments} segments); {'saved anyway' if save_at_chance else 'not saved'}"
     )
+    return save_at_chance
 
 
 def train_entries(
@@ -270,13 +271,9 @@ def train_entries(
             torch.manual_seed(seed)
         model = build_reference(entry, spec, **sizes)
         card = train_reference(model, prepared, test_fold=test_fold, seed=seed, device=device)
-        report = _chance_report(entry, card)
-        if report is not None and not save_at_chance:
-            CONSOLE.print(f"{report}; not saved")
+        if not _keep(entry, card, save_at_chance):
             at_chance.append(entry)
             continue
-        if report is not None:
-            CONSOLE.print(f"{report}; saved anyway")
         weights = save_reference(model, folder, card)
         test = card["clean_accuracy"]["test"]
         print(
