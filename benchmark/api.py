@@ -17,7 +17,9 @@ from benchmark.cells.cache import CellCache
 from benchmark.data.protocol import PreparedData, prepare_data
 from benchmark.errors import BenchmarkError
 from benchmark.harness.run import Execution, RunResult, run_suite
-from benchmark.paths import cache_dir, project_root
+from benchmark.jsonio import sha256_of
+from benchmark.paths import cache_dir, installed, project_root
+from benchmark.paths import output_root as default_output_root
 from benchmark.plan.suite import Suite, load_suite
 from benchmark.publish.outputs import publish_outputs
 from benchmark.registry import DATASETS
@@ -48,6 +50,36 @@ def with_dataset(suite: Suite, dataset: str | None, data_root: Path | None) -> t
     return suite.model_copy(update={"dataset": name, "dataset_params": params}), root
 
 
+def default_baselines(suite: Suite, root: Path | None, swapped: bool) -> Path:
+    """The committed ``baselines/`` for the suite's own embedded data; for real or swapped data
+    (``--data-root``, ``--dataset``) a folder under the cache, one per suite, dataset and data
+    location, so ``arb train`` and ``arb run`` with the same flags meet there and nothing trained
+    on a user's data lands among the committed checkpoints."""
+    if root is None and not swapped:
+        return project_root() / "baselines"
+    where = sha256_of([suite.dataset, str(root.expanduser().resolve()) if root else None])[:12]
+    return cache_dir() / "baselines" / suite.name / f"{suite.dataset}-{where}"
+
+
+def protect_committed(folder: Path, entries: list[str], force: bool) -> None:
+    """Refuse to retrain over the committed checkpoints unless ``force`` (never into an installed
+    copy): the committed boards were made with them."""
+    committed = project_root() / "baselines"
+    if folder.resolve() != committed.resolve():
+        return
+    if installed():
+        raise BenchmarkError(
+            f"{folder} holds the installed package's committed checkpoints; "
+            "pass --baselines DIR to train elsewhere"
+        )
+    existing = [entry for entry in entries if (folder / f"{entry}.safetensors").exists()]
+    if existing and not force:
+        raise BenchmarkError(
+            f"{folder / existing[0]}.safetensors is a committed checkpoint ({len(existing)} of the "
+            f"{len(entries)} entries have one); pass --force to retrain over them, or --baselines DIR"
+        )
+
+
 def prepare_suite_data(suite: Suite, root: Path | None) -> PreparedData:
     return prepare_data(
         suite.dataset,
@@ -66,25 +98,24 @@ def train(
     baselines: Path | None = None,
     dataset: str | None = None,
     data_root: Path | None = None,
+    force: bool = False,
 ) -> list[dict]:
-    """Train the suite's reference models (or ``entries``) into ``baselines``; return their cards."""
-    baselines = baselines or project_root() / "baselines"
-    if dataset and baselines == project_root() / "baselines":
-        raise BenchmarkError(
-            "--dataset trains on other data than the suite's: pass --baselines DIR so the checkpoints in "
-            "baselines/ stay as they are"
-        )
+    """Train the suite's reference models (or ``entries``) into ``baselines`` (default:
+    :func:`default_baselines`); return their cards. Without ``force`` a committed checkpoint is
+    never replaced and a model whose validation accuracy is within chance is not saved."""
     chosen = load_suite(suite) if isinstance(suite, str) else suite
     chosen, root = with_dataset(chosen, dataset, data_root)
-    device_ = resolve_device(device)
-    make_deterministic()
-    prepared = prepare_suite_data(chosen, root)
     names = entries or list(chosen.models)
     for entry in names:
         if entry not in chosen.models:
             raise BenchmarkError(
                 f"suite {chosen.name!r} has no model {entry!r}; it has {', '.join(chosen.models)}"
             )
+    baselines = baselines or default_baselines(chosen, root, swapped=bool(dataset))
+    protect_committed(baselines, names, force)
+    device_ = resolve_device(device)
+    make_deterministic()
+    prepared = prepare_suite_data(chosen, root)
     models = {entry: chosen.models[entry] for entry in names}
     return train_entries(
         models,
@@ -94,6 +125,7 @@ def train(
         test_fold=chosen.test_fold,
         seed=chosen.seed,
         device=device_,
+        save_at_chance=force,
     )
 
 
@@ -124,8 +156,8 @@ def run(
     result = run_suite(
         chosen,
         device=device,
-        baselines=baselines or project_root() / "baselines",
-        output_root=output or project_root() / "leaderboards",
+        baselines=baselines or default_baselines(chosen, root, swapped=bool(dataset)),
+        output_root=output or default_output_root(),
         cache=CellCache(cache or cache_dir(), enabled=use_cache),
         data_root=root,
         execution=execution,

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,33 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+@cache
+def _umask() -> int:
+    """The process umask, read once: from /proc on Linux, else by setting it and back (Python has no
+    getter, and the swap would race with threads creating files, so it is done at most once)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def default_mode(directory: bool = False) -> int:
+    """The mode ``open()`` / ``mkdir`` would give: 0o666 (0o777 for a folder) less the umask."""
+    return (0o777 if directory else 0o666) & ~_umask()
+
+
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over ``path``."""
+    """Write to a temporary file in the same folder, fsync, then rename over ``path``. The file
+    gets the mode a plain ``open()`` would give (mkstemp's 0600 would hide results from others)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(handle, default_mode())
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()

@@ -11,7 +11,7 @@ import numpy
 import torch
 
 from benchmark.errors import BenchmarkError
-from benchmark.paths import project_root
+from benchmark.paths import installed, project_root
 
 
 def make_deterministic() -> None:
@@ -73,6 +73,8 @@ def environment(device: torch.device) -> dict[str, str | None]:
 def git_state() -> tuple[str | None, bool | None]:
     """(commit, dirty) of the project checkout, or (None, None) outside git. Changes under
     ``leaderboards/`` (the harness's own output, rewritten by every run) do not make it dirty."""
+    if installed():  # a wheel's copy: any git repository around site-packages is not this code's
+        return None, None
     root = project_root()
     try:
         commit = subprocess.run(

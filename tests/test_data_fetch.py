@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import stat
 import tarfile
 import threading
 import zipfile
@@ -17,6 +18,7 @@ from data_trees import esc50_tree, gtzan_tree
 from benchmark.cli import main
 from benchmark.data.fetch import ARCHIVES, fetch, parse_checksum
 from benchmark.errors import BenchmarkError
+from benchmark.jsonio import default_mode
 
 
 class ArchiveServer:
@@ -95,6 +97,7 @@ def test_fetch_verifies_and_extracts(tmp_path: Path, server: ArchiveServer) -> N
     assert (root / "meta" / "esc50.csv").is_file() and len(list((root / "audio").iterdir())) == 20
     assert leftovers(tmp_path / "data") == []  # no .part, no staging folder
     assert server.ranges == [None]
+    assert stat.S_IMODE(root.stat().st_mode) == default_mode(directory=True)  # not mkdtemp's 0700
 
 
 def test_truncated_transfer_resumes_with_range(tmp_path: Path, server: ArchiveServer) -> None:
@@ -138,7 +141,7 @@ def test_fetch_tar_with_no_top_folder_and_cli(tmp_path: Path, server: ArchiveSer
             "data",
             "fetch",
             "gtzan",
-            "--root",
+            "--data-root",
             str(root),
             "--url",
             server.url,
@@ -150,8 +153,9 @@ def test_fetch_tar_with_no_top_folder_and_cli(tmp_path: Path, server: ArchiveSer
     # extracted and then checked: the tiny copy is not the full 1000 tracks, so the check fails
     assert rc == 1 and f"extracted gtzan into {root}" in out and "expected 1000 files, found 20" in out
     assert len(list((root / "genres" / "jazz").iterdir())) == 2 and leftovers(tmp_path) == []
-    assert main(["data", "fetch", "gtzan", "--root", str(root), "--url", server.url]) == 2
-    assert "already exists and is not empty" in capsys.readouterr().err
+    assert main(["data", "fetch", "gtzan", "--root", str(root), "--url", server.url]) == 2  # old spelling
+    err = capsys.readouterr().err
+    assert "already exists and is not empty" in err and "--root is deprecated; use --data-root" in err
 
 
 def test_unreachable_server_and_archive_table(tmp_path: Path) -> None:

@@ -144,17 +144,17 @@ def test_entries_rank_within_their_threat_model(root):
 
 
 def test_terminal_and_markdown_leaderboards(root, capsys):
-    assert main(["leaderboard", "quick", "--root", str(root)]) == 0
+    assert main(["leaderboard", "--suite", "quick", "--output", str(root)]) == 0
     out = capsys.readouterr().out
     assert out.index("beta") < out.index("sub-alpha") < out.index("gamma") and "robust acc %" in out
-    assert main(["leaderboard", "quick", "--root", str(root), "--format", "markdown"]) == 0
+    assert main(["leaderboard", "--suite", "quick", "--output", str(root), "--format", "markdown"]) == 0
     text = (root / "quick" / "v1" / "leaderboard.md").read_text()
     assert "## synth10, stft domain" in text and "| 1 | beta | 94.2 |" not in text  # clean is the variant's
     assert "| 1 | beta | 80.0 | 35.0 |" in text and "[sub-alpha](https://example.org/paper)" in text
 
 
 def test_no_leaderboard_files_is_a_one_line_error(tmp_path, one_line_error):
-    assert main(["leaderboard", "quick", "--root", str(tmp_path)]) == 2
+    assert main(["leaderboard", "--suite", "quick", "--output", str(tmp_path)]) == 2
     assert "no leaderboard files in" in one_line_error()
 
 
@@ -183,7 +183,7 @@ def _dom(page: Path, fragment: str, profile: Path) -> str:
     reason="headless Chromium not found (Debian: apt-get install chromium; .ci/run installs it when missing)",
 )
 def test_the_html_page_renders_and_sorts_in_a_real_browser(root, tmp_path):
-    assert main(["leaderboard", "quick", "--root", str(root), "--format", "html"]) == 0
+    assert main(["leaderboard", "--suite", "quick", "--output", str(root), "--format", "html"]) == 0
     page = root / "quick" / "v1" / "index.html"
 
     def order(dom: str) -> list[str]:

@@ -220,9 +220,10 @@ def test_arb_leaderboard_shows_published_values(koerich_stft, tmp_path, capsys):
     waveform = relabelled(QUICK / "cnn1d_gammatone_waveform.json", "koerich2020", "cnn1d_gammatone_waveform")
     for entry in (koerich_stft, waveform):
         write_entry(entry_path(tmp_path, "koerich2020", 1, "synth10", entry.entry), entry)
-    assert main(["leaderboard", "koerich2020", "--root", str(tmp_path)]) == 0
+    assert main(["leaderboard", "--suite", "koerich2020", "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert COMPARISON_TITLE in out and "77.69 ± 0.81" in out  # Table IV, the 1D model's clean MV
-    assert main(["leaderboard", "koerich2020", "--root", str(tmp_path), "--format", "markdown"]) == 0
+    markdown = ["--format", "markdown"]
+    assert main(["leaderboard", "--suite", "koerich2020", "--output", str(tmp_path), *markdown]) == 0
     board = (tmp_path / "koerich2020" / "v1" / "leaderboard.md").read_text()
     assert "| cnn1d_gammatone_waveform | clean.segment |" in board and "70.82 ± 0.20" in board

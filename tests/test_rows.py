@@ -67,7 +67,8 @@ def test_a_streamed_test_set_equals_the_resident_one(tmp_path, monkeypatch, trac
     # A warm re-run reads the stored test set back without cutting a single track.
     monkeypatch.setattr(type(dataset), "tracks_in", lambda self, fold: pytest.fail("re-cut the test set"))
     again = load_test_set(info, 1, tracks_per_class, RowPlacement(tmp_path, 0, CPU))
-    assert torch.equal(again.waveforms[:], resident.waveforms[:]) and torch.equal(again.labels, resident.labels)
+    assert torch.equal(again.waveforms[:], resident.waveforms[:])
+    assert torch.equal(again.labels, resident.labels)
 
 
 def test_an_empty_test_fold_is_one_line_and_stores_nothing(tmp_path):
@@ -75,6 +76,6 @@ def test_an_empty_test_fold_is_one_line_and_stores_nothing(tmp_path):
 
     dataset = open_dataset("synth10", {"tracks_per_class": 5, "track_seconds": 2.0})
     info = describe_data(dataset, segment_seconds=1.0, overlap=0.5)
-    with pytest.raises(BenchmarkError, match="test fold 7 is empty; .* has folds 0..4"):
+    with pytest.raises(BenchmarkError, match=r"test fold 7 is empty; .* has folds 0\.\.4"):
         load_test_set(info, 7, None, RowPlacement(tmp_path, 0, CPU))
     assert not list(tmp_path.rglob("*.f32"))

@@ -85,11 +85,25 @@ def test_the_template_is_a_valid_manifest():
 def test_the_example_validates_quickly(example, capsys, monkeypatch):
     monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
     started = time.perf_counter()
-    assert main(["validate", str(example), "--device", "cpu"]) == 0
+    assert main(["validate", str(example), "--device", "cpu", "--suite", "quick"]) == 0
     out = capsys.readouterr().out
     assert "valid" in out and "SmallSpectrogramCNN" in out and "1x257x63" in out
+    assert "suite 'quick' can evaluate it" in out
     assert time.perf_counter() - started < 30  # the README reports the measured time (target 10 s)
     assert not list(example.rglob("__pycache__"))  # the worker writes no bytecode into the submission
+
+
+def test_validate_with_a_suite_that_cannot_evaluate_it(example, tmp_path, one_line_error):
+    """A suite without budgets for the model's input is named with the inputs it does attack, in one
+    line, before the worker starts (the mel model refused by `submit --suite quick` in issue 14)."""
+    waveform_only = tmp_path / "tiny_submit.toml"
+    text = TINY_SUITE.replace("budgets = { stft = [0.005, 0.05], ", "budgets = { ")
+    waveform_only.write_text(text.replace("reference_budgets = { stft = 0.05 }", ""))
+    assert main(["validate", str(example), "--device", "cpu", "--suite", str(waveform_only)]) == 2
+    assert one_line_error() == (
+        "arb: error: suite 'tiny_submit' has no attack budgets for input 'stft'; it attacks waveform: "
+        "give the model one of those inputs, or pick a suite that attacks 'stft'"
+    )
 
 
 def test_the_example_submits_end_to_end_and_never_overwrites_silently(example, suite, tmp_path, capsys):

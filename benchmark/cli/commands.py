@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -44,6 +43,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         baselines=args.baselines,
         dataset=args.dataset,
         data_root=args.data_root,
+        force=args.force,
     )
     return 0
 
@@ -177,13 +177,14 @@ def _limits(args: argparse.Namespace):
 def cmd_validate(args: argparse.Namespace) -> int:
     from benchmark.submission.commands import validate
 
-    manifest, report = validate(args.path, limits=_limits(args), device=args.device)
+    manifest, report = validate(args.path, limits=_limits(args), device=args.device, suite=args.suite)
     shape = "x".join(str(n) for n in report["input_shape"])
     print(
         f"{args.path}: valid. {manifest.entry_point} builds {report['architecture']} "
         f"({report['parameters']:,} parameters); weights {manifest.weights} load; "
         f"{manifest.input.representation_name} input {shape} -> logits {tuple(report['output_shape'])}, "
         f"finite; the input gradient is finite and non-zero ({report['seconds']:.1f} s in the worker)"
+        + (f"; suite {args.suite!r} can evaluate it" if args.suite else "")
     )
     return 0
 
@@ -209,14 +210,14 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from benchmark.publish.boards import markdown_board, rich_boards
     from benchmark.publish.page import html_board
 
-    suite = load_suite(args.suite)
+    suite = load_suite(_board_suite(args))
     version = args.version or suite.version
-    entries = load_entries(args.root, suite.name, version)
+    entries = load_entries(args.output, suite.name, version)
     if args.format == "terminal":
         for table in rich_boards(entries):
             _stdout().print(table)
         return 0
-    folder = args.root / suite.name / f"v{version}"
+    folder = args.output / suite.name / f"v{version}"
     path, text = (
         (folder / "leaderboard.md", markdown_board(entries))
         if args.format == "markdown"
@@ -225,6 +226,14 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     atomic_write_bytes(path, text.encode())
     print(f"wrote {path}")
     return 0
+
+
+def _board_suite(args: argparse.Namespace) -> str:
+    """``--suite``, or the older positional SUITE (still accepted; both at once must agree)."""
+    given, flag = args.positional_suite, args.suite
+    if given and flag and given != flag:
+        raise BenchmarkError(f"two suites given ({given!r} and --suite {flag!r}); pass only --suite NAME")
+    return given or flag or "quick"
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -245,46 +254,4 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from benchmark.leaderboard.schema import LeaderboardEntry
 
     print(json.dumps(LeaderboardEntry.model_json_schema(), indent=2))
-    return 0
-
-
-def _check_copy(name: str, root: Path) -> int:
-    """Print every problem of a dataset copy; 0 when there is none."""
-    from benchmark.data.files import FileDataset
-    from benchmark.registry import DATASETS
-
-    cls = DATASETS.get(name)
-    if not getattr(cls, "reads_files", False):
-        raise BenchmarkError(f"dataset {name!r} is generated, there is no copy to check")
-    dataset: FileDataset = cls(root=root)
-    problems = dataset.check()
-    files = len(dataset.entries())
-    for problem in problems[:50]:
-        print(f"  {problem}")
-    if len(problems) > 50:
-        print(f"  ... and {len(problems) - 50} more")
-    if problems:
-        print(f"{name} at {root}: {len(problems)} problem(s) in {files} files", file=sys.stderr)
-        return 1
-    print(f"{name} at {root}: {files} files, all readable at the expected sample rate")
-    return 0
-
-
-def cmd_data_fetch(args: argparse.Namespace) -> int:
-    from benchmark.data.fetch import fetch
-
-    root = fetch(args.name, args.root, url=args.url, checksum=args.checksum)
-    print(f"extracted {args.name} into {root}")
-    return _check_copy(args.name, root)
-
-
-def cmd_data_check(args: argparse.Namespace) -> int:
-    return _check_copy(args.name, args.root)
-
-
-def cmd_data_list(args: argparse.Namespace) -> int:
-    from benchmark.data.fetch import ARCHIVES
-
-    for name, archive in ARCHIVES.items():
-        print(f"{name:<13} {archive.url}\n{'':<13} {archive.checksum}  ({archive.source})")
     return 0

@@ -4,17 +4,68 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from benchmark import __version__
-from benchmark.cli import commands
-from benchmark.paths import cache_dir, project_root
+from benchmark.cli import commands, data_commands
+from benchmark.cli.examples import epilog
+from benchmark.paths import cache_dir, output_root
 from benchmark.registry import REGISTRIES
 
 
 def device(sub: argparse.ArgumentParser) -> None:
     """The one ``--device`` option; it is resolved once, where the run's inputs are built."""
     sub.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default: auto)")
+
+
+class DeprecatedAlias(argparse.Action):
+    """An old spelling of an option (``--root``): still accepted, with a one-line warning."""
+
+    def __init__(self, option_strings: list[str], dest: str, replacement: str, **kwargs) -> None:
+        self.replacement = replacement
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"arb: warning: {option_string} is deprecated; use {self.replacement}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def command(
+    subcommands, name: str, help: str, examples: str | None = None, **kwargs
+) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` ends with its examples (:mod:`benchmark.cli.examples`)."""
+    return subcommands.add_parser(
+        name,
+        help=help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=epilog(examples or name),
+        **kwargs,
+    )
+
+
+def output(sub: argparse.ArgumentParser, *, deprecated_root: bool = False) -> None:
+    """The one ``--output``: the leaderboard root every command reads or writes."""
+    sub.add_argument(
+        "--output",
+        type=Path,
+        default=output_root(),
+        help="leaderboard root (default: leaderboards/ of the checkout, or ./leaderboards when installed)",
+    )
+    if deprecated_root:
+        sub.add_argument("--root", type=Path, dest="output", action=DeprecatedAlias, replacement="--output")
+
+
+def suite_option(sub: argparse.ArgumentParser, default: str | None = "quick") -> None:
+    """The one ``--suite``: a registered name or a suite TOML path."""
+    shown = f"default: {default}" if default else "optional"
+    sub.add_argument("--suite", default=default, help=f"suite name or path to a suite TOML ({shown})")
+
+
+def data_root(sub: argparse.ArgumentParser, help: str) -> None:
+    """The one ``--data-root``: a dataset's folder (``--root`` is its deprecated spelling in ``arb data``)."""
+    sub.add_argument("--data-root", type=Path, help=help)
+    sub.add_argument("--root", type=Path, dest="data_root", action=DeprecatedAlias, replacement="--data-root")
 
 
 def execution(sub: argparse.ArgumentParser) -> None:
@@ -49,30 +100,34 @@ def execution(sub: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    root = project_root()
     parser = argparse.ArgumentParser(
         prog="arb",
         description="audio-robustbench: adversarial robustness benchmark for audio classifiers.",
-        epilog="Example: arb run --suite quick   (see README.md for metric definitions)",
+        epilog="Example: arb run --suite quick   (`arb COMMAND --help` shows each command's examples)",
     )
     parser.add_argument("--version", action="version", version=f"audio-robustbench {__version__}")
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    listing = subcommands.add_parser("list", help="list registered components")
+    listing = command(subcommands, "list", "list registered components")
     listing.add_argument("kind", nargs="?", choices=list(REGISTRIES), help="one kind (default: all)")
     listing.add_argument("--describe", action="store_true", help="show each entry's one-line description")
     listing.set_defaults(func=commands.cmd_list)
+    _train_and_run(subcommands)
+    _sweep(subcommands)
+    _submissions(subcommands)
+    _boards(subcommands)
+    _data(subcommands)
+    return parser
 
+
+def _train_and_run(subcommands) -> None:
     def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument(
-            "--suite", default="quick", help="suite name or path to a suite TOML (default: quick)"
-        )
+        suite_option(sub)
         device(sub)
         sub.add_argument(
             "--baselines",
             type=Path,
-            default=root / "baselines",
-            help="checkpoint folder (default: baselines/)",
+            help="checkpoint folder (default: the committed baselines/; with --data-root or --dataset, "
+            "a folder under the cache dir per suite and data location)",
         )
         sub.add_argument(
             "--data-root",
@@ -85,45 +140,28 @@ def build_parser() -> argparse.ArgumentParser:
             help="use this dataset instead of the suite's, e.g. folder:PATH for your own data",
         )
 
-    train = subcommands.add_parser(
-        "train",
-        help="train the suite's reference models into baselines/",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=(
-            "examples:\n"
-            "  arb train --suite quick\n"
-            "  arb train --suite quick --entry cnn2d_stft\n"
-            "  arb train --suite quick --dataset folder:~/my_clips --baselines /tmp/my_baselines"
-        ),
-    )
+    train = command(subcommands, "train", "train the suite's reference models into baselines/")
     common(train)
     train.add_argument("--entry", action="append", help="train only this model entry (repeatable)")
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="retrain over committed checkpoints, and save models whose validation accuracy is within chance",
+    )
     train.set_defaults(func=commands.cmd_train)
 
-    run = subcommands.add_parser(
-        "run",
-        help="evaluate a suite and write its leaderboard files",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=(
-            "examples:\n"
-            "  arb run --suite quick                      the walking skeleton (~2 min on 2 cores)\n"
-            "  arb run --suite standard --jobs 2          two cells at once, one thread each\n"
-            "  arb run --suite quick --no-cache --output /tmp/lb   recompute everything elsewhere\n"
-            "  arb run --suite zoo --ray                  cells as tasks of a local Ray instance\n"
-            "  arb run --suite koerich2020 --data-root ~/data/gtzan   a seed protocol on real data"
-        ),
-    )
+    run = command(subcommands, "run", "evaluate a suite and write its leaderboard files")
     common(run)
-    run.add_argument(
-        "--output", type=Path, default=root / "leaderboards", help="leaderboard root (default: leaderboards/)"
-    )
+    output(run)
     execution(run)
     run.set_defaults(func=commands.cmd_run)
 
-    sweep = subcommands.add_parser(
+
+def _sweep(subcommands) -> None:
+    sweep = command(
+        subcommands,
         "sweep",
-        help="train and attack one architecture over a grid of one representation setting",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "train and attack one architecture over a grid of one representation setting",
         description=(
             "Train ARCHITECTURE once per value of one representation setting on the dataset (default:\n"
             "the embedded synth10), attack every model with each --attack over --budgets, and write a\n"
@@ -133,18 +171,6 @@ def build_parser() -> argparse.ArgumentParser:
             "their Figs. 1-5). Checkpoints go to OUTPUT/checkpoints (reused on a re-run), leaderboard\n"
             "files to OUTPUT/results; finished attack cells are cached. Every value is checked before\n"
             "the first model trains."
-        ),
-        epilog=(
-            "examples:\n"
-            "  arb sweep --architecture cnn2d --representation mfcc_resized --setting n_mfcc=13,20,40 \\\n"
-            "      --attack fgsm/native --attack bim_b/native --budgets 0.001,0.01,0.03 \\\n"
-            "      --output sweeps/n_mfcc\n"
-            "  ... --representation stft --setting window_scale=0.25,0.5,1 --param n_fft=1024 \\\n"
-            "      --param hop_length=256                       (Fig. 4: window length / n_fft)\n"
-            "  ... --representation mfcc --setting dct_norm=ortho,none  (none/true/false parse as such)\n"
-            "  ... --representation dwt --setting wavelet=haar,mexh,cmor1.5-1.0\n"
-            "  ... --representation mfcc --setting sample_rate=8000,16000,22050,24000  (the data's rate)\n"
-            "settings: `arb list representations --describe`, or a bad name lists the valid ones."
         ),
     )
     sweep.add_argument("--architecture", required=True, help="registered model, e.g. cnn2d or resnet18")
@@ -189,14 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     execution(sweep)
     sweep.set_defaults(func=commands.cmd_sweep)
 
-    summary = subcommands.add_parser("summary", help="validate results files and print their summary")
-    summary.add_argument("paths", nargs="+", type=Path, help="results files or folders")
-    summary.add_argument("--markdown", action="store_true", help="print Markdown instead of a table")
-    summary.set_defaults(func=commands.cmd_summary)
 
-    schema = subcommands.add_parser("schema", help="print the JSON Schema of results files")
-    schema.set_defaults(func=commands.cmd_schema)
-
+def _submissions(subcommands) -> None:
     def sandboxed(sub: argparse.ArgumentParser, seconds: float) -> None:
         sub.add_argument("path", type=Path, help="submission folder (holds submission.toml)")
         device(sub)
@@ -213,58 +233,68 @@ def build_parser() -> argparse.ArgumentParser:
             help="GiB of memory the submitted code may use (default 8)",
         )
 
-    validate = subcommands.add_parser("validate", help="check a submission before any attack runs")
+    validate = command(subcommands, "validate", "check a submission before any attack runs")
     sandboxed(validate, 120)
+    suite_option(validate, default=None)
     validate.set_defaults(func=commands.cmd_validate)
 
-    submit = subcommands.add_parser(
-        "submit", help="validate, evaluate and publish a submission's leaderboard entry"
-    )
+    submit = command(subcommands, "submit", "validate, evaluate and publish a submission's leaderboard entry")
     sandboxed(submit, 3600)
-    submit.add_argument("--suite", default="quick", help="suite name or suite TOML path (default: quick)")
-    submit.add_argument(
-        "--output", type=Path, default=root / "leaderboards", help="leaderboard root (default: leaderboards/)"
-    )
+    suite_option(submit)
+    output(submit)
     submit.add_argument("--force", action="store_true", help="replace an existing entry of the same name")
     submit.set_defaults(func=commands.cmd_submit)
 
-    board = subcommands.add_parser("leaderboard", help="print or write a suite's ranked leaderboard")
-    board.add_argument("suite", help="suite name or path to a suite TOML")
+
+def _boards(subcommands) -> None:
+    summary = command(subcommands, "summary", "validate results files and print their summary")
+    summary.add_argument("paths", nargs="+", type=Path, help="results files or folders")
+    summary.add_argument("--markdown", action="store_true", help="print Markdown instead of a table")
+    summary.set_defaults(func=commands.cmd_summary)
+
+    schema = command(subcommands, "schema", "print the JSON Schema of results files")
+    schema.set_defaults(func=commands.cmd_schema)
+
+    board = command(subcommands, "leaderboard", "print or write a suite's ranked leaderboard")
+    board.add_argument("--suite", help="suite name or path to a suite TOML (default: quick)")
+    board.add_argument("positional_suite", nargs="?", metavar="SUITE", help=argparse.SUPPRESS)
     board.add_argument(
         "--format",
         choices=["terminal", "markdown", "html"],
         default="terminal",
         help="terminal table, or write leaderboard.md / index.html beside the entries (default: terminal)",
     )
-    board.add_argument(
-        "--root", type=Path, default=root / "leaderboards", help="leaderboard root (default: leaderboards/)"
-    )
+    output(board, deprecated_root=True)
     board.add_argument("--version", type=int, help="suite version (default: the suite's current one)")
     board.set_defaults(func=commands.cmd_leaderboard)
 
-    compare = subcommands.add_parser(
-        "compare", help="compare two results files or folders within the suite's tolerances (exit 1 on drift)"
+    compare = command(
+        subcommands,
+        "compare",
+        "compare two results files or folders within the suite's tolerances (exit 1 on drift)",
     )
     compare.add_argument("old", type=Path, help="reference file or folder (its suite's tolerances apply)")
     compare.add_argument("new", type=Path, help="file or folder to check against it")
     compare.set_defaults(func=commands.cmd_compare)
 
-    data = subcommands.add_parser(
-        "data", help="fetch or check a real dataset (ESC-50, ESC-10, UrbanSound8K, GTZAN)"
-    )
-    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
-    fetch = data_commands.add_parser("fetch", help="download, verify and extract a dataset's public archive")
+
+def _data(subcommands) -> None:
+    data = command(subcommands, "data", "fetch or check a real dataset (ESC-50, ESC-10, UrbanSound8K, GTZAN)")
+    actions = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    fetch = command(actions, "fetch", "download, verify and extract a dataset's public archive", "data fetch")
     fetch.add_argument("name", help="dataset name (arb data list shows the archives)")
-    fetch.add_argument("--root", type=Path, required=True, help="folder to create with the dataset")
+    data_root(fetch, "folder to create with the dataset (then pass it to run / train as --data-root)")
     fetch.add_argument("--url", help="download from this mirror instead of the official URL")
     fetch.add_argument("--checksum", help="md5:<hex>, sha256:<hex> or none (default: the recorded one)")
-    fetch.set_defaults(func=commands.cmd_data_fetch)
-    check = data_commands.add_parser(
-        "check", help="verify a copy: file count, missing or unreadable files, sample rates"
+    fetch.set_defaults(func=data_commands.cmd_data_fetch)
+    check = command(
+        actions,
+        "check",
+        "verify a copy: file count, missing or unreadable files, sample rates",
+        "data check",
     )
     check.add_argument("name", help="dataset name")
-    check.add_argument("--root", type=Path, required=True, help="the copy's folder")
-    check.set_defaults(func=commands.cmd_data_check)
-    data_list = data_commands.add_parser("list", help="the public archives: URL, checksum, source")
-    data_list.set_defaults(func=commands.cmd_data_list)
-    return parser
+    data_root(check, "the copy's folder (what run / train take as --data-root)")
+    check.set_defaults(func=data_commands.cmd_data_check)
+    data_list = command(actions, "list", "the public archives: URL, checksum, source", "data list")
+    data_list.set_defaults(func=data_commands.cmd_data_list)

@@ -65,9 +65,9 @@ class ESC50(FileDataset):
             if not 0 <= target < len(ESC50_CLASSES):
                 raise BenchmarkError(f"{where}: target {target} out of range 0..{len(ESC50_CLASSES) - 1}")
             if row["category"] != ESC50_CLASSES[target]:
-                raise BenchmarkError(
-                    f"{where}: category {row['category']!r} does not match target {target} "
-                    f"({ESC50_CLASSES[target]!r}); not the official metadata"
+                expected = ESC50_CLASSES[target]
+                raise self.not_official(
+                    where, f"category {row['category']!r} does not match target {target} ({expected!r})"
                 )
             fold = parse_fold(row["fold"], self.num_folds, where)
             if relabel is not None:

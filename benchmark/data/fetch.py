@@ -22,6 +22,7 @@ from pathlib import Path
 
 from benchmark import __version__
 from benchmark.errors import BenchmarkError
+from benchmark.jsonio import default_mode
 from benchmark.progress import progress_bar
 
 CHUNK = 1 << 20
@@ -177,8 +178,8 @@ def fetch(name: str, root: Path, *, url: str | None = None, checksum: str | None
     root = root.expanduser().absolute()
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise BenchmarkError(
-            f"{root} already exists and is not empty; verify it with `arb data check {name} --root {root}` "
-            "or fetch into a new folder"
+            f"{root} already exists and is not empty; verify it with "
+            f"`arb data check {name} --data-root {root}` or fetch into a new folder"
         )
     root.parent.mkdir(parents=True, exist_ok=True)
     part = root.parent / f".{root.name}.{Path(source.split('?')[0]).name}.part"
@@ -207,7 +208,7 @@ def fetch(name: str, root: Path, *, url: str | None = None, checksum: str | None
             )
         if root.exists():
             root.rmdir()  # empty, checked above
-        produced.chmod(0o755)  # mkdtemp made it 0700
+        produced.chmod(default_mode(directory=True))  # mkdtemp made it 0700
         os.replace(produced, root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

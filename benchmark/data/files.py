@@ -16,7 +16,10 @@ import csv
 import hashlib
 import sys
 from abc import abstractmethod
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +98,21 @@ def stratified_folds(labels: Sequence[int], num_folds: int, seed: int, *, rotate
     return folds
 
 
+#: False inside :func:`read_only_splits`: drawn folds are computed but not written
+_WRITE_SPLITS: ContextVar[bool] = ContextVar("write_splits", default=True)
+
+
+@contextmanager
+def read_only_splits() -> Iterator[None]:
+    """Draw missing splits without writing their files (``arb data check`` leaves the data folder
+    as it found it; the first train / run writes the split)."""
+    token = _WRITE_SPLITS.set(False)
+    try:
+        yield
+    finally:
+        _WRITE_SPLITS.reset(token)
+
+
 def split_file(
     root: Path, name: str, keys: Sequence[str], compute: Callable[[], list[int]]
 ) -> dict[str, int]:
@@ -124,12 +142,19 @@ def split_file(
                 )
             return folds
     assigned = compute()
+    if not _WRITE_SPLITS.get():
+        return dict(zip(keys, assigned, strict=True))
     text = "file,fold\n" + "".join(f"{key},{fold}\n" for key, fold in zip(keys, assigned, strict=True))
     try:
         atomic_write_bytes(root / name, text.encode())
     except OSError:
         atomic_write_bytes(fallback, text.encode())
     return dict(zip(keys, assigned, strict=True))
+
+
+#: the layouts of the ``folder`` dataset (benchmark/data/folder.py): the way in for audio that is
+#: not an official copy
+OWN_DATA_LAYOUT = "ROOT/<class>/*.wav, or ROOT/labels.csv (filename,label[,fold 1..K]) + ROOT/audio/"
 
 
 class FileDataset(AudioDataset):
@@ -172,13 +197,23 @@ class FileDataset(AudioDataset):
 
     def fetch_hint(self) -> str:
         return (
-            f"get {self.name} with `arb data fetch {self.name} --root DIR`, "
-            f"or verify a copy with `arb data check {self.name} --root DIR`"
+            f"get {self.name} with `arb data fetch {self.name} --data-root DIR`, "
+            f"or verify a copy with `arb data check {self.name} --data-root DIR`"
         )
 
+    def own_data_hint(self) -> str:
+        return f"for other audio use the `folder` dataset (--dataset folder:ROOT): {OWN_DATA_LAYOUT}"
+
     def not_dataset(self, missing: Path) -> BenchmarkError:
-        """The error for a root that is not this dataset: names what is missing and the fix."""
-        return BenchmarkError(f"{self.root} does not hold {self.name} (no {missing}); {self.fetch_hint()}")
+        """The error for a root that is not this dataset: names what is missing and the fixes."""
+        hints = f"{self.fetch_hint()}; {self.own_data_hint()}"
+        return BenchmarkError(f"{self.root} does not hold {self.name} (no {missing}); {hints}")
+
+    def not_official(self, where: str, problem: str) -> BenchmarkError:
+        """Metadata that is not the official dataset's (other classes): the way out is ``folder``."""
+        return BenchmarkError(
+            f"{where}: {problem}; not the official {self.name} metadata; {self.own_data_hint()}"
+        )
 
     @abstractmethod
     def entries(self) -> list[FileEntry]:
@@ -211,7 +246,7 @@ class FileDataset(AudioDataset):
         if self.expected_files is not None and len(entries) != self.expected_files and not self._warned:
             warn(
                 f"{self.root} lists {len(entries)} {self.name} files; the official copy has "
-                f"{self.expected_files} (`arb data check {self.name} --root {self.root}` "
+                f"{self.expected_files} (`arb data check {self.name} --data-root {self.root}` "
                 "shows what differs)"
             )
             self._warned = True
@@ -245,6 +280,15 @@ class FileDataset(AudioDataset):
                     f"allows; {self.fetch_hint()}"
                 )
             warn(f"{summary}, skipped: {', '.join(Path(p).name for p, _ in damaged)}")
+
+    def found(self) -> str:
+        """The classes and folds the copy lists, with their file counts (what ``arb data check``
+        reports before the file checks)."""
+        entries = self.entries()
+        per_class, per_fold = Counter(e.label for e in entries), Counter(e.fold for e in entries)
+        classes = ", ".join(f"{self.classes[label]} {n}" for label, n in sorted(per_class.items()))
+        folds = ", ".join(f"{fold + 1}: {n}" for fold, n in sorted(per_fold.items()))
+        return f"{len(per_class)} classes ({classes}); {len(per_fold)} folds (files per fold {folds})"
 
     def check(self) -> list[str]:
         """Every problem of the copy at ``root``: file count, missing, undecodable, wrong rate."""

@@ -15,6 +15,7 @@ read-only); later runs read that file, so the folds never move under a result.
 from __future__ import annotations
 
 from benchmark.data.files import (
+    OWN_DATA_LAYOUT,
     FileDataset,
     FileEntry,
     listed_audio,
@@ -54,9 +55,7 @@ class FolderDataset(FileDataset):
         return "dataset 'folder' needs its folder: pass --dataset folder:PATH (or --data-root PATH)"
 
     def fetch_hint(self) -> str:
-        return (
-            "a folder dataset is ROOT/<class>/*.wav or ROOT/labels.csv (filename,label[,fold]) + ROOT/audio/"
-        )
+        return f"a folder dataset is {OWN_DATA_LAYOUT}"
 
     def _rows(self) -> list[tuple[str, str, str | None]]:
         """(file relative to the audio folder, label, 1-based fold or None) in file order."""

@@ -81,9 +81,8 @@ class UrbanSound8K(FileDataset):
             if not 0 <= label < len(US8K_CLASSES):
                 raise BenchmarkError(f"{where}: classID {label} out of range 0..{len(US8K_CLASSES) - 1}")
             if row["class"] != US8K_CLASSES[label]:
-                raise BenchmarkError(
-                    f"{where}: class {row['class']!r} does not match classID {label} "
-                    f"({US8K_CLASSES[label]!r})"
+                raise self.not_official(
+                    where, f"class {row['class']!r} does not match classID {label} ({US8K_CLASSES[label]!r})"
                 )
             fold = parse_fold(row["fold"], self.num_folds, where)
             name = row["slice_file_name"]

@@ -19,11 +19,11 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torchaudio.functional import create_dct, melscale_fbanks
 
 from benchmark.budgets import Bounds
 from benchmark.errors import BenchmarkError
 from benchmark.representations.base import Representation
+from benchmark.representations.filterbanks import dct_basis, mel_filterbank
 
 #: dynamic range kept below the ceiling; 150 dB puts the floor (about -102 dB for n_fft 512, i.e.
 #: |X| ~ 8e-6) below the float32 rounding of ordinary audio, so clipping there leaves the
@@ -222,9 +222,7 @@ class _MelSpectral(_Spectral):
         self.n_mels = int(n_mels)
         self.f_min = float(f_min)
         self.f_max = f_max
-        filterbank = melscale_fbanks(
-            n_fft // 2 + 1, self.f_min, f_max, n_mels, self.sample_rate, norm="slaney", mel_scale="slaney"
-        )
+        filterbank = mel_filterbank(n_fft // 2 + 1, self.f_min, f_max, n_mels, self.sample_rate)
         self.register_buffer("filterbank", filterbank, persistent=False)
         # band m is sum_k fb[k, m] |X_k|^2 <= (sum_k fb[k, m]) * sum(window)^2: the widest band bounds all
         self._set_ceiling(float(filterbank.double().sum(0).max()) * self.window_sum**2)
@@ -371,7 +369,7 @@ class MFCC(_MelSpectral):
         self.n_mfcc = int(n_mfcc)
         self.dct_norm = dct_norm
         self.lifter = float(lifter)
-        basis = create_dct(n_mfcc, n_mels, dct_norm).double()  # (n_mels, n_mfcc)
+        basis = dct_basis(n_mfcc, n_mels, dct_norm).double()  # (n_mels, n_mfcc)
         if lifter > 0:
             order = torch.arange(1, n_mfcc + 1, dtype=torch.float64)
             basis = basis * (1 + (lifter / 2) * torch.sin(math.pi * order / lifter))

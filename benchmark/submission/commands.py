@@ -18,13 +18,18 @@ from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.plan.suite import Suite, load_suite
 from benchmark.publish.summary import plot_fooling_curves
 from benchmark.registry import DATASETS
-from benchmark.submission.manifest import Manifest, load_manifest, submission_info
+from benchmark.submission.manifest import MANIFEST, Manifest, load_manifest, submission_info
 from benchmark.submission.sandbox import Limits, run_worker
 
 
-def validate(folder: Path, *, limits: Limits, device: str) -> tuple[Manifest, dict[str, Any]]:
-    """Check a submission end to end (one forward and backward pass in the worker)."""
+def validate(
+    folder: Path, *, limits: Limits, device: str, suite: str | None = None
+) -> tuple[Manifest, dict[str, Any]]:
+    """Check a submission end to end (one forward and backward pass in the worker); with ``suite``,
+    first that the suite can evaluate it (the checks ``submit`` makes before any code runs)."""
     manifest, _weights = load_manifest(folder)
+    if suite is not None:
+        check_fits_suite(manifest, load_suite(suite))
     with tempfile.TemporaryDirectory(prefix="arb-validate-") as run_dir:
         request = {"task": "validate", "folder": str(folder.resolve()), "device": device}
         report = run_worker(request, Path(run_dir), limits, stage="validating")
@@ -32,11 +37,12 @@ def validate(folder: Path, *, limits: Limits, device: str) -> tuple[Manifest, di
 
 
 def check_fits_suite(manifest: Manifest, suite: Suite) -> None:
-    """The suite must evaluate the data and input the model was built for."""
+    """The suite must evaluate the data and input the model was built for: one line naming the fix."""
     where = f"suite {suite.name!r}"
     if manifest.dataset != suite.dataset:
         raise SubmissionError(
-            f"dataset {manifest.dataset!r} does not match {where}: it uses {suite.dataset!r}"
+            f"dataset {manifest.dataset!r} does not match {where}: it uses {suite.dataset!r}; "
+            f"set dataset = {suite.dataset!r} in {MANIFEST} or pick a suite on {manifest.dataset!r}"
         )
     dataset = DATASETS.get(suite.dataset)(**suite.dataset_params)
     samples = round(suite.segment_seconds * dataset.sample_rate)
@@ -44,18 +50,19 @@ def check_fits_suite(manifest: Manifest, suite: Suite) -> None:
     if spec.sample_rate != dataset.sample_rate:
         raise SubmissionError(
             f"input.sample_rate {spec.sample_rate} does not match {where}: "
-            f"its data is at {dataset.sample_rate} Hz"
+            f"its data is at {dataset.sample_rate} Hz; set input.sample_rate = {dataset.sample_rate}"
         )
     if spec.samples != samples:
         raise SubmissionError(
             f"input.samples {spec.samples} does not match {where}: "
-            f"it cuts {suite.segment_seconds:g} s segments, {samples} samples"
+            f"it cuts {suite.segment_seconds:g} s segments, {samples} samples; set input.samples = {samples}"
         )
     attacked = sorted({name for attack in suite.attacks for name in attack.budgets})
     if spec.representation_name not in attacked:
         raise SubmissionError(
             f"{where} has no attack budgets for input {spec.representation_name!r}; "
-            f"it attacks {', '.join(attacked)}"
+            f"it attacks {', '.join(attacked)}: give the model one of those inputs, or pick a suite "
+            f"that attacks {spec.representation_name!r}"
         )
 
 

@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 
 from benchmark.errors import SubmissionError, UnknownNameError
 from benchmark.jsonio import sha256_file
+from benchmark.paths import installed, project_root
 from benchmark.registry import DATASETS, REPRESENTATIONS, Registry
 from benchmark.validation import Strict
 
@@ -21,6 +22,11 @@ TEMPLATE = "submissions/submission.template.toml"
 #: extensions of pickle-based checkpoints: loading one runs arbitrary code
 PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin"}
 IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+def template() -> str:
+    """The manifest template as messages name it: relative in a checkout, in full when installed."""
+    return str(project_root() / TEMPLATE) if installed() else TEMPLATE
 
 
 def _registered(registry: Registry[Any], name: str) -> str:
@@ -131,9 +137,9 @@ def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or "(top level)"
     if first["type"] == "extra_forbidden":
-        return f"unknown field {where!r}; remove it (see {TEMPLATE} for the fields)"
+        return f"unknown field {where!r}; remove it (see {template()} for the fields)"
     if first["type"] == "missing":
-        return f"missing required field {where!r} (see {TEMPLATE})"
+        return f"missing required field {where!r} (see {template()})"
     message = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
     got = "" if first["type"] == "value_error" else f" (got {first['input']!r})"
     return f"field {where!r}: {message}{got}"
@@ -145,7 +151,7 @@ def read_manifest(folder: Path) -> Manifest:
         raise SubmissionError(f"submission folder {folder} does not exist")
     path = folder / MANIFEST
     if not path.is_file():
-        raise SubmissionError(f"no {MANIFEST} in {folder}; copy {TEMPLATE} there and fill it in")
+        raise SubmissionError(f"no {MANIFEST} in {folder}; copy {template()} there and fill it in")
     try:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
