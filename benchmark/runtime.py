@@ -3,6 +3,9 @@ every results file (versions, device, git commit)."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import platform
 import subprocess
 from importlib import metadata
@@ -26,6 +29,24 @@ def limit_threads(threads: int) -> None:
 
     torch.set_num_threads(threads)
     threadpool_limits(limits=threads)
+
+
+@functools.cache
+def _libc_trim():
+    """glibc's ``malloc_trim``, or ``None`` on other C libraries."""
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    return trim if platform.libc_ver()[0] == "glibc" else None
+
+
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the OS. glibc keeps a freed batch buffer mapped while a
+    small live allocation sits above it on the heap, so a loop over batches that keeps small
+    results (logits, norms) grows by a batch per step (measured: 0.6 -> 1.9 GB over one FGSM
+    cell on 840 five-second segments; 0.6 GB after ``malloc_trim``)."""
+    trim = _libc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def seed_generators(seed: int) -> None:

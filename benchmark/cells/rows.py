@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from benchmark.jsonio import atomic_write_json
+from benchmark.runtime import release_free_memory
 
 Index = slice | torch.Tensor
 
@@ -90,6 +91,7 @@ class StoredRows(Rows):
         self.row_values = int(np.prod(shape[1:], dtype=np.int64))
 
     def read(self, index: torch.Tensor) -> torch.Tensor:
+        release_free_memory()  # the previous batch's buffers, before this one is read
         unique, inverse = np.unique(index.cpu().numpy().astype(np.int64), return_inverse=True)
         block = np.empty((len(unique), self.row_values), dtype="<f4")
         filled = 0

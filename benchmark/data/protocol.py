@@ -60,7 +60,7 @@ def describe_data(dataset: AudioDataset, *, segment_seconds: float, overlap: flo
     return DataInfo(dataset, dataset.identity(), samples, segment_seconds, overlap)
 
 
-def segment_chunks(info: DataInfo, tracks: Iterable[Track], chunk_tracks: int = 16) -> Iterator[Segments]:
+def segment_chunks(info: DataInfo, tracks: Iterable[Track], chunk_tracks: int = 4) -> Iterator[Segments]:
     """``tracks`` cut into segments ``chunk_tracks`` tracks at a time, so a caller can stream a
     fold; each chunk's ``track_index`` counts from 0 within the chunk."""
     chunk: list[Track] = []
