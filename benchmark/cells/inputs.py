@@ -46,6 +46,7 @@ class TestSet:
     labels: torch.Tensor
     track_index: torch.Tensor
     track_labels: torch.Tensor
+    track_ids: list[str]  # the dataset's id of each test track (stable example ids: benchmark.outcomes)
 
     @classmethod
     def from_prepared(cls, prepared: PreparedData, test_fold: int, tracks_per_class: int | None) -> TestSet:
@@ -69,17 +70,20 @@ class TestSet:
             segments.labels[mask],
             remap[segments.track_index[mask]],
             segments.track_labels[tracks],
+            [segments.track_ids[track] for track in tracks.tolist()],
         )
 
     def to(self, device: torch.device) -> TestSet:
-        return TestSet(*(tensor.to(device) for tensor in vars(self).values()))
+        tensors = (self.waveforms, self.labels, self.track_index, self.track_labels)
+        return TestSet(*(tensor.to(device) for tensor in tensors), self.track_ids)
 
     def subset(self, index: torch.Tensor | None) -> TestSet:
         """The segments at ``index`` (all for ``None``), with only their tracks renumbered from 0."""
         if index is None:
             return self
         tracks, track_index = self.track_index[index].unique(return_inverse=True)
-        return TestSet(self.waveforms[index], self.labels[index], track_index, self.track_labels[tracks])
+        ids = [self.track_ids[track] for track in tracks.tolist()]
+        return TestSet(self.waveforms[index], self.labels[index], track_index, self.track_labels[tracks], ids)
 
     def accuracy(self, logits: torch.Tensor) -> dict[str, float]:
         return accuracies(logits, self.labels, self.track_index, self.track_labels)
@@ -239,7 +243,8 @@ class Inputs:
     def facts(self) -> tuple[DataFacts, dict[str, ModelFacts]]:
         """What planning needs, from every model of the run."""
         models = {entry: model.facts() for entry, model in self.load().items()}
-        return DataFacts(self.prepared.identity, len(self.test.labels)), models
+        tracks = tuple(self.test.track_index.tolist())
+        return DataFacts(self.prepared.identity, len(self.test.labels), tracks), models
 
     def clean_audio(self, entry: str) -> torch.Tensor:
         """Audio reconstructed from the clean test features of ``entry`` (on the device), computed

@@ -64,7 +64,7 @@ def _row(rank: int, entry: LeaderboardEntry, attacks: list[str]) -> dict[str, Ce
         row[f"auc_{name}"] = _num(strongest.fr_auc if strongest else None, 3)
         cost = _at(strongest, budget).gradient_evals_per_example if strongest else None
         row[f"cost_{name}"] = _num(cost, 2)
-    worst = next((c for c in entry.attacks if score and f"{c.attack}/{c.backend}" == score.attack), None)
+    worst = next((c for c in entry.attacks if score and c.label == score.attack), None)
     row["snr"] = _num(_at(worst, budget).snr_db_mean if worst else None, 1)
     codes = [f"{flag.code} ({flag.attack})" for flag in entry.flags]
     row["flags"] = Cell("; ".join(codes) or "none", len(codes))

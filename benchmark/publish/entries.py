@@ -10,13 +10,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import benchmark
+from benchmark.bootstrap import accuracy_interval
 from benchmark.cells.inputs import Inputs
 from benchmark.jsonio import sha256_of
 from benchmark.leaderboard.io import entry_path, validate_entry, write_entry
-from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, LeaderboardEntry
-from benchmark.leaderboard.scoring import masking_flags, primary_score
+from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, Examples, LeaderboardEntry
+from benchmark.leaderboard.scoring import majority_share, masking_flags, primary_score, sanity_flags
+from benchmark.metrics import correctness
+from benchmark.outcomes import example_ids, pack, packed
 from benchmark.plan.planner import Plan
+from benchmark.plan.specs import AttackCellSpec
 from benchmark.representations.base import domain_widths
 from benchmark.runtime import environment, git_state
 
@@ -36,6 +42,25 @@ def _dataset(plan: Plan, inputs: Inputs) -> dict[str, Any]:
     }
 
 
+def examples_document(plan: Plan, inputs: Inputs, entry: str) -> dict[str, Any]:
+    """The schema's ``Examples``: stable ids of every test segment, the suite's score set and the
+    clean outcomes with their track-bootstrap interval."""
+    test, model = inputs.test, inputs.model(entry)
+    tracks = test.track_index.cpu().numpy()
+    score_set = np.ones(len(tracks), dtype=bool)
+    if (chosen := plan.score_set()) is not None:
+        score_set[:] = False
+        score_set[list(chosen)] = True
+    bits = correctness(model.clean_logits, test.labels, test.track_index, test.track_labels)
+    clean = {level: values.numpy() for level, values in bits.items()}
+    return {
+        "ids": example_ids(test.track_ids, tracks.tolist()),
+        "score_set": pack(score_set),
+        "clean": packed(clean),
+        "clean_interval": accuracy_interval(clean, tracks, seed=plan.suite.seed),
+    }
+
+
 def entry_document(
     plan: Plan, inputs: Inputs, entry: str, results: dict[str, dict[str, Any]], provenance: dict[str, Any]
 ) -> dict[str, Any]:
@@ -46,7 +71,23 @@ def entry_document(
     transferability = [results[c.key] for c in owned if c.kind == "transferability"]
     cells = [AttackCell.model_validate(cell) for cell in by_kind["attack"]]
     name = model.representation.name
-    score = primary_score(cells, representation=name, reference_budgets=suite.reference_budgets)
+    examples = examples_document(plan, inputs, entry)
+    score = primary_score(
+        cells,
+        representation=name,
+        reference_budgets=suite.reference_budgets,
+        examples=Examples.model_validate(examples),
+        test_segments=len(inputs.test.labels),
+        scored={c.key for c in owned if isinstance(c, AttackCellSpec) and c.scored},
+        seed=suite.seed,
+    )
+    flags = masking_flags(cells, widths=domain_widths(name)) + sanity_flags(
+        cells,
+        examples=Examples.model_validate(examples),
+        classes=inputs.num_classes,
+        majority_share=majority_share(model.clean_logits.argmax(dim=1).cpu().numpy()),
+        min_clean_correct=suite.min_clean_correct,
+    )
     every = by_kind["attack"] + by_kind["transfer"] + transferability
     return {
         "schema_version": SCHEMA_VERSION,
@@ -65,11 +106,12 @@ def entry_document(
             "domain": model.domain,
             "clean": inputs.test.accuracy(model.clean_logits),
         },
+        "examples": examples,
         "attacks": by_kind["attack"],
         "transfer": by_kind["transfer"],
         "transferability": transferability,
         "score": score.model_dump(mode="json") if score else None,
-        "flags": [flag.model_dump(mode="json") for flag in masking_flags(cells, widths=domain_widths(name))],
+        "flags": [flag.model_dump(mode="json") for flag in flags],
         "submission": model.submission,
     }
 
