@@ -178,6 +178,11 @@ def test_metrics_resolve_on_an_entry(koerich_stft):
     assert resolve(entry, "attack.fgsm/native.snr_db_mean@max") == fgsm.per_budget[-1].snr_db_mean
     mean = sum(p.gradient_evals_per_example for p in fgsm.per_budget) / len(fgsm.per_budget)
     assert resolve(entry, "attack.fgsm/native.gradient_evals_per_example@mean") == pytest.approx(mean)
+    # Esmaeilpour's "AUC ... averaged over budgets": the mean FR (misclassified, for untargeted cells)
+    mean_fr = sum(p.fooling_rate for p in fgsm.per_budget) / len(fgsm.per_budget)
+    assert resolve(entry, "attack.fgsm/native.fr_mean") == pytest.approx(mean_fr)
+    assert resolve(entry, "attack.fgsm/native.misclassified_rate@mean") == pytest.approx(mean_fr)
+    assert fgsm.fr_mean == pytest.approx(mean_fr)
     strongest = max((c for c in entry.attacks if c.attack == "bim_b"), key=lambda c: c.fr_auc or 0.0)
     assert resolve(entry, "attack.bim_b.fr_auc") == strongest.fr_auc  # no backend: the strongest
     assert resolve(entry, "attack.cw_l2/foolbox.fr_auc") is None

@@ -9,8 +9,8 @@ so a reader can still see what the paper reported and why nothing is compared wi
 Metric paths (what :func:`resolve` reads from a :class:`LeaderboardEntry`)::
 
     clean.<acc>                                   acc: segment | mv | sr
-    attack.<attack>[/<backend>].fr_auc            also gradient_evals_to_fr90
-    attack.<attack>[/<backend>].<field>@<at>      field: fooling_rate | success_rate |
+    attack.<attack>[/<backend>].fr_auc            also fr_mean, gradient_evals_to_fr90
+    attack.<attack>[/<backend>].<field>@<at>      field: fooling_rate | misclassified_rate | success_rate |
                                                   robust_accuracy.<acc> | snr_db_mean | snr_db_std |
                                                   gradient_evals_per_example
                                                   at: reference | max | mean | <budget>
@@ -22,7 +22,10 @@ Metric paths (what :func:`resolve` reads from a :class:`LeaderboardEntry`)::
 Without a backend, the cell with the highest FR-AUC among the attack's backends is read (the
 ranked leaderboard's rule). ``@reference`` is the suite's reference budget for the entry's
 representation (its largest budget where the suite sets none); ``@mean`` averages over the budget
-schedule, as Esmaeilpour et al. 2021 average "over experiments and budgets".
+schedule, as Esmaeilpour et al. 2021 average "over experiments and budgets". A published value maps
+only to a metric of the same definition: their "AUC ... averaged over budgets" counts any
+misclassification, so it maps to ``misclassified_rate@mean`` (for untargeted cells the mean FR,
+``fr_mean``), never to FR-AUC, whose ramp from (0, 0) caps it below 1 on iteration grids.
 """
 
 from __future__ import annotations
@@ -55,13 +58,14 @@ _NAME = r"[a-z0-9_]+(?:/[a-z0-9_]+)?"
 _AT = r"@(?:reference|max|mean|\d+(?:\.\d+)?(?:e-?\d+)?)"
 _ATTACK_AT = {
     "fooling_rate": "rate",
+    "misclassified_rate": "rate",
     "success_rate": "rate",
     **{f"robust_accuracy.{a}": "rate" for a in _ACC},
     "snr_db_mean": "dB",
     "snr_db_std": "dB",
     "gradient_evals_per_example": "count",
 }
-_ATTACK_PLAIN = {"fr_auc": "rate", "gradient_evals_to_fr90": "count"}
+_ATTACK_PLAIN = {"fr_auc": "rate", "fr_mean": "rate", "gradient_evals_to_fr90": "count"}
 _TRANSFER = {
     **{
         f"{part}.{a}": "rate"
