@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmark.jsonio import atomic_write_bytes
-from benchmark.leaderboard.schema import Accuracy, AttackCell, LeaderboardEntry
+from benchmark.leaderboard.schema import Accuracy, AttackCell, LeaderboardEntry, Score
 from benchmark.publish.comparison import comparison_tables
 from benchmark.publish.figures import fooling_curves_png, transferability_png
 from benchmark.publish.tables import Column, Table, to_markdown
@@ -78,12 +78,23 @@ def _auc_and_cost(cell: AttackCell) -> str:
     return f"{_num(cell.fr_auc, 3)} / {_num(cell.per_budget[-1].gradient_evals_per_example, 1)}"
 
 
+def score_text(score: Score | None) -> str:
+    """The primary score with its interval, as every table and message shows it."""
+    if score is None:
+        return "—"
+    text = f"{100 * score.robust_accuracy.segment:.1f}"
+    if score.interval is not None:
+        text += f" [{100 * score.interval.segment.low:.1f}, {100 * score.interval.segment.high:.1f}]"
+    return text if score.method == "per_example_worst_case" else f"<= {text} (single attack)"
+
+
 def robustness_table(entries: Sequence[LeaderboardEntry]) -> Table:
     """Esmaeilpour et al. 2021 Tables 2-4 layout: one row per model, its recognition accuracy, then
     (FR-AUC, gradient evaluations per example at the largest budget) per attack."""
     attacks = list(dict.fromkeys(cell.label for entry in entries for cell in entry.attacks))
     columns = [Column("entry"), Column("representation"), Column("acc % (seg/MV/SR)", numeric=True)]
     columns += [Column(f"{name} AUC / grads", numeric=True) for name in attacks]
+    columns += [Column("score % (worst case)", numeric=True), Column("flags")]
     rows = []
     for entry in entries:
         cells = {cell.label: cell for cell in entry.attacks}
@@ -91,6 +102,7 @@ def robustness_table(entries: Sequence[LeaderboardEntry]) -> Table:
         for name in attacks:
             cell = cells.get(name)
             row.append("" if cell is None else _auc_and_cost(cell))
+        row += [score_text(entry.score), ", ".join(flag.code for flag in entry.flags) or "none"]
         rows.append(row)
     title = "Robustness (Esmaeilpour et al. 2021, Tables 2-4 layout: FR-AUC / gradients per example)"
     return Table(title, columns, rows if any(entry.attacks for entry in entries) else [])
