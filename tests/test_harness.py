@@ -275,6 +275,7 @@ def test_per_example_outcomes_give_robust_accuracy_and_compare_exactly(ran, tmp_
             for level, bits in subset.items():
                 value = getattr(point.robust_accuracy, level)
                 assert value == pytest.approx(robust(bits, correct[level]).mean()) and value <= bits.mean()
+                assert getattr(point.adversarial_accuracy, level) == pytest.approx(correct[level].mean())
                 interval = getattr(point.robust_interval, level)
                 assert interval.low <= value <= interval.high
     score = entry.score

@@ -173,6 +173,8 @@ def test_metrics_resolve_on_an_entry(koerich_stft):
     fgsm = next(c for c in entry.attacks if c.attack == "fgsm" and c.backend == "native")
     at = {p.budget: p for p in fgsm.per_budget}
     assert resolve(entry, "attack.fgsm/native.robust_accuracy.mv@reference") == at[0.01].robust_accuracy.mv
+    adversarial = resolve(entry, "attack.fgsm/native.adversarial_accuracy.mv@reference")
+    assert adversarial == at[0.01].adversarial_accuracy.mv  # Koerich Table V's accuracy under attack
     assert resolve(entry, "attack.fgsm/native.fooling_rate@0.003") == at[0.003].fooling_rate
     assert resolve(entry, "attack.fgsm/native.fooling_rate@0.5") is None  # not in the schedule
     assert resolve(entry, "attack.fgsm/native.snr_db_mean@max") == fgsm.per_budget[-1].snr_db_mean
@@ -211,7 +213,7 @@ def test_summaries_show_published_beside_this_run(koerich_stft):
     assert by_metric["transfer.fgsm/native.snr_db_mean"][3] == "14.62 ± 5.93"
     text = markdown([koerich_stft])
     assert f"## {COMPARISON_TITLE}" in text
-    assert "| cnn2d_stft | attack.bim_b/native.robust_accuracy.segment@reference |" in text
+    assert "| cnn2d_stft | attack.bim_b/native.adversarial_accuracy.segment@reference |" in text
     console = Console(record=True, width=240)
     for table in rich_tables([koerich_stft]):
         console.print(table)

@@ -53,6 +53,7 @@ def _cell(name: str, correct: dict[str, list[int]], evaluated=(1, 1, 1, 1, 1, 1)
         "misclassified_rate": None,
         "success_rate": 0.0,
         "robust_accuracy": {level: float(b.mean()) for level, b in robust_bits.items()},
+        "adversarial_accuracy": {level: float(b.mean()) for level, b in bits.items()},
         "robust_interval": None,
         "correct": packed(bits),
         "clean_correct": int(clean["segment"].sum()),

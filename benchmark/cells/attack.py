@@ -167,6 +167,7 @@ def _budget_point(
         "misclassified_rate": misclassified,
         "success_rate": float(fooled.double().mean()),
         "robust_accuracy": {level: float(bits.mean()) for level, bits in robust_bits.items()},
+        "adversarial_accuracy": {level: float(bits.mean()) for level, bits in correct.items()},
         "robust_interval": accuracy_interval(robust_bits, test.track_index.cpu().numpy(), seed=spec.seed),
         "correct": packed(correct),
         "clean_correct": clean_correct,

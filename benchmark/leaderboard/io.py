@@ -53,8 +53,10 @@ def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
 def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
     """Version 4 adds per-example outcomes, which no older file kept: they are marked unavailable
     (``None``: ids, evaluated examples, outcomes, intervals), so the rescored score falls back to the
-    strongest single attack and says so. Robust accuracy stays as the file computed it (accuracy
-    under attack over all examples, not yet conditioned on clean correctness). The mean FR over the
+    strongest single attack and says so. What older files called robust accuracy (accuracy under
+    attack over all examples) is exactly ``adversarial_accuracy``; RobustBench's robust accuracy
+    needs the outcomes, so ``robust_accuracy`` keeps the older value (an upper bound only where it
+    is at most clean accuracy) and the score's method marks the file. The mean FR over the
     budgets and, for untargeted cells, the misclassified rate (their FR) follow from the file."""
     migrated = {**data, "schema_version": 4, "examples": None}
     try:
@@ -65,6 +67,7 @@ def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
                 {
                     **point,
                     "misclassified_rate": None if cell["targeted"] else point["fooling_rate"],
+                    "adversarial_accuracy": point["robust_accuracy"],
                     "robust_interval": None,
                     "correct": None,
                 }

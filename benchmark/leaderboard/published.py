@@ -11,7 +11,8 @@ Metric paths (what :func:`resolve` reads from a :class:`LeaderboardEntry`)::
     clean.<acc>                                   acc: segment | mv | sr
     attack.<attack>[/<backend>].fr_auc            also fr_mean, gradient_evals_to_fr90
     attack.<attack>[/<backend>].<field>@<at>      field: fooling_rate | misclassified_rate | success_rate |
-                                                  robust_accuracy.<acc> | snr_db_mean | snr_db_std |
+                                                  robust_accuracy.<acc> | adversarial_accuracy.<acc> |
+                                                  snr_db_mean | snr_db_std |
                                                   gradient_evals_per_example
                                                   at: reference | max | mean | <budget>
     transfer.<attack>[/<backend>].<field>         field: original.<acc> | clean_reconstructed.<acc> |
@@ -60,7 +61,7 @@ _ATTACK_AT = {
     "fooling_rate": "rate",
     "misclassified_rate": "rate",
     "success_rate": "rate",
-    **{f"robust_accuracy.{a}": "rate" for a in _ACC},
+    **{f"{name}.{a}": "rate" for name in ("robust_accuracy", "adversarial_accuracy") for a in _ACC},
     "snr_db_mean": "dB",
     "snr_db_std": "dB",
     "gradient_evals_per_example": "count",
@@ -275,8 +276,9 @@ def _cell(entry: LeaderboardEntry, metric: Metric) -> AttackCell | None:
 
 def _budget_field(cell: AttackCell, field: str, at: str, entry: LeaderboardEntry) -> float | None:
     def read(point) -> float | None:
-        if field.startswith("robust_accuracy."):
-            return getattr(point.robust_accuracy, field.split(".")[1])
+        if "." in field:  # robust_accuracy.<acc>, adversarial_accuracy.<acc>
+            name, level = field.split(".")
+            return getattr(getattr(point, name), level)
         return getattr(point, field)
 
     if at == "mean":

@@ -82,6 +82,10 @@ class BudgetResult(Record):
         description="fraction of evaluated examples (tracks for MV / SR) correct clean AND under attack"
         " (RobustBench), so never above clean accuracy"
     )
+    adversarial_accuracy: Accuracy = Field(
+        description="accuracy on the adversarial examples over every evaluated example, clean-correct or "
+        "not (Koerich et al. 2020 Table V); can exceed clean accuracy, so it never scores"
+    )
     robust_interval: AccuracyInterval | None = Field(
         description="95 % track-bootstrap interval of robust_accuracy (None: migrated file)"
     )
