@@ -26,9 +26,16 @@ ATTACK_COLUMNS = (
     Column("attack/backend"),
     *(
         Column(title, numeric=True)
-        for title in ("FR-AUC", "grads/ex @max", "grads/ex to FR≥0.9", "max budget")
+        for title in ("FR-AUC", "mean FR", "grads/ex @max", "grads/ex to FR≥0.9", "max budget")
     ),
-    *(Column(title, numeric=True) for title in ("FR % @max", "robust acc % @max (seg/MV/SR)", "SNR dB @max")),
+    *(
+        Column(title, numeric=True)
+        for title in (
+            "FR % @max (targeted: hit / misclassified)",
+            "robust acc % @max (seg/MV/SR)",
+            "SNR dB @max",
+        )
+    ),
 )
 TRANSFER_COLUMNS = (
     Column("source -> target"),
@@ -63,10 +70,12 @@ def attack_table(entries: Sequence[LeaderboardEntry]) -> Table:
                     _triple(entry.model.clean),
                     cell.label,
                     _num(cell.fr_auc, 3),
+                    _num(cell.fr_mean, 3),
                     _num(last.gradient_evals_per_example, 2),
                     _num(cell.gradient_evals_to_fr90, 2),
                     f"{last.budget:g} {UNIT_SHORT[cell.budget_unit]}".strip(),
-                    _pct(last.fooling_rate),
+                    _pct(last.fooling_rate)
+                    + (f" / {_pct(last.misclassified_rate)}" if cell.targeted else ""),
                     _triple(last.robust_accuracy),
                     _num(last.snr_db_mean),
                 ]
