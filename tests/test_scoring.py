@@ -15,7 +15,7 @@ from benchmark.leaderboard.scoring import majority_share, primary_score, sanity_
 from benchmark.metrics import correctness
 from benchmark.outcomes import example_ids, pack, packed, robust, track_of, unpack
 from benchmark.plan.planner import DataFacts, ModelFacts, plan_suite, whole_tracks
-from benchmark.plan.suite import Suite
+from benchmark.plan.suite import Suite, load_suite
 
 #: 3 tracks of 2 segments
 IDS = ["t0#0", "t0#1", "t1#0", "t1#1", "t2#0", "t2#1"]
@@ -216,6 +216,7 @@ def test_max_examples_selects_whole_tracks_and_refuses_less_than_one():
 
 
 BUDGETS = {"stft": [0.01]}
+BOUNDS = Bounds(0.0, 1.0)
 
 
 def _suite(**attack) -> Suite:
@@ -250,3 +251,19 @@ def test_a_subset_attack_that_enters_the_score_is_refused_in_one_line():
         ("pgd", True, 260),
         ("autoattack", False, 39),
     ]
+
+
+def test_the_standard_suite_scores_only_attacks_on_its_whole_test_set():
+    """synth10 fold 0, 2 tracks per class, 13 segments each: the subset attacks are reported only."""
+    suite = load_suite("standard")
+    bounds = {"mfcc": Bounds(-1.0, 1.0), "waveform": Bounds(-1.0, 1.0)}
+    models = {
+        entry: ModelFacts(entry, spec.representation, bounds.get(spec.representation, BOUNDS), True, {})
+        for entry, spec in suite.models.items()
+    }
+    plan = plan_suite(suite, DataFacts({"name": "synth10"}, len(TRACKS_13), TRACKS_13), models)
+    scored = [cell for cell in plan.cells if getattr(cell, "scored", False)]
+    assert scored and all(cell.examples is None for cell in scored)
+    attacks = [cell for cell in plan.cells if cell.kind == "attack"]
+    unscored = {(c.attack, c.model) for c in attacks if c.max_examples and not c.scored}
+    assert ("autoattack", "cnn2d_stft") in unscored and ("pgd", "cnn1d_gammatone_waveform") in unscored
