@@ -110,9 +110,14 @@ def test_mappings_name_real_suite_entries_and_cells():
     values = mapped_values()
     # Koerich: all; Esmaeilpour: Tables 3 and 7 whole, 2 and 4 one rate each; Pons: 3 GTZAN, 2 US8K accuracies
     assert len(values) == 36 + 312 + 3 + 2
+    # the early-stopping attacks' per-batch gradient counts (4 of 6 attacks) have no same-definition metric
+    assert sum(item.metric is None for item in values) == 96
     for item in values:
         suite = load_suite(item.suite)
         assert item.entry in suite.models, (item.suite, item.entry)
+        if item.metric is None:
+            assert item.not_comparable
+            continue
         metric = parse_metric(item.metric)
         if metric.section == "attack":
             assert any(
@@ -146,6 +151,8 @@ def test_the_schema_refuses_duplicates_bad_metrics_and_unit_mismatches(tmp_path)
         cell + 'entry = "e", metric = "clean.median" }': "metric 'clean.median'",
         cell + 'entry = "e", metric = "attack.fgsm.fooling_rate" }': "is not clean",
         cell + 'entry = "e" }': "give entry and metric together",
+        cell + 'entry = "e", metric = "clean.mv", not_comparable = "x" }': "not_comparable takes an entry",
+        cell + 'not_comparable = "x" }': "not_comparable takes an entry and no metric",
         cell + 'colour = "red" }': "Extra inputs are not permitted",
         '{ row = "a", column = "b", value = "5.0" }': "valid number",
     }
@@ -221,6 +228,23 @@ def test_summaries_show_published_beside_this_run(koerich_stft):
     assert COMPARISON_TITLE in shown and "13.26 ± 1.20" in shown
     # An entry no paper reports on (the quick suite) gets no such section.
     assert COMPARISON_TITLE not in markdown([read_entry(QUICK / "cnn2d_stft.json")])
+
+
+def test_values_without_a_same_definition_metric_are_shown_as_not_comparable():
+    """Esmaeilpour's per-batch gradient counts of early-stopping attacks: a reason, never a number."""
+    entry = relabelled(QUICK / "cnn2d_stft.json", "esmaeilpour2021", "resnet18_mfcc")
+    rows = comparison_rows([entry])
+    reasons = [row for row in rows if row[1].startswith("not comparable: gradients per batch execution")]
+    assert [row[4].split(" / ")[1] for row in reasons] == [
+        "DeepFool gradients",
+        "BIM-a gradients",
+        "JSMA gradients",
+        "CWA gradients",
+    ]
+    assert reasons[0][2:4] == ["—", "74"] and "Table 2, ESC-10 8 kHz" in reasons[0][4]
+    compared = {row[1] for row in rows if not row[1].startswith("not comparable")}
+    assert "attack.fgsm/native.gradient_evals_per_example@mean" in compared
+    assert "attack.bim_a/native.gradient_evals_per_example@mean" not in compared
 
 
 def test_arb_leaderboard_shows_published_values(koerich_stft, tmp_path, capsys):

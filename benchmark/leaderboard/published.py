@@ -135,12 +135,21 @@ class PublishedValue(Record):
     suite: str | None = Field(None, description="overrides the table's suite")
     entry: str | None = Field(None, description="model entry of the suite this value corresponds to")
     metric: str | None = Field(None, description="metric path this value corresponds to (module docstring)")
+    not_comparable: str | None = Field(
+        None,
+        description="why no metric here has the paper's definition: shown beside ``entry`` as "
+        "'not comparable: <reason>' instead of a number",
+    )
     note: str = ""
 
     @model_validator(mode="after")
     def _mapping(self) -> PublishedValue:
-        if (self.entry is None) != (self.metric is None):
-            raise ValueError(f"row {self.row!r}, column {self.column!r}: give entry and metric together")
+        where = f"row {self.row!r}, column {self.column!r}"
+        if self.not_comparable is not None:
+            if self.entry is None or self.metric is not None:
+                raise ValueError(f"{where}: not_comparable takes an entry and no metric")
+        elif (self.entry is None) != (self.metric is None):
+            raise ValueError(f"{where}: give entry and metric together")
         if self.metric is not None:
             parse_metric(self.metric)
         return self
@@ -217,10 +226,12 @@ class Published:
     source: str  # "Koerich et al. 2020, Table III, STFT / MV"
     suite: str
     entry: str
-    metric: str
+    metric: str | None  # None: not comparable
     value: float  # in the metric's own unit (percent converted to a fraction)
     sd: float | None
     bound: Literal["lower", "upper"] | None
+    printed: str = ""  # the value with its unit as printed
+    not_comparable: str | None = None  # the reason, where no metric has the paper's definition
 
 
 def published_dir() -> Path:
@@ -244,7 +255,7 @@ def _mapped(folder: Path) -> tuple[Published, ...]:
         paper = load_paper(path)
         for table in paper.tables:
             for v in table.values:
-                if v.metric is None or v.entry is None:
+                if v.entry is None:
                     continue
                 unit = v.unit or table.unit
                 scale = 0.01 if unit == "percent" else 1.0
@@ -259,13 +270,16 @@ def _mapped(folder: Path) -> tuple[Published, ...]:
                         value=v.value * scale,
                         sd=None if v.sd is None else v.sd * scale,
                         bound=v.bound,
+                        printed=f"{v.value:g}" + (" %" if unit == "percent" else ""),
+                        not_comparable=v.not_comparable,
                     )
                 )
     return tuple(found)
 
 
 def mapped_values(folder: Path | None = None) -> tuple[Published, ...]:
-    """Every published value that has a counterpart here (files are read once per process)."""
+    """Every published value placed beside an entry: with a counterpart here, or marked not
+    comparable (files are read once per process)."""
     return _mapped(folder or published_dir())
 
 
@@ -335,7 +349,7 @@ def comparisons(entries: Sequence[LeaderboardEntry], folder: Path | None = None)
     found = []
     for entry in entries:
         for item in values:
-            if item.suite != entry.suite.name or item.entry != entry.entry:
+            if item.suite != entry.suite.name or item.entry != entry.entry or item.metric is None:
                 continue
             measured = resolve(entry, item.metric)
             if measured is not None:
@@ -343,3 +357,10 @@ def comparisons(entries: Sequence[LeaderboardEntry], folder: Path | None = None)
                     Comparison(entry.entry, item.metric, parse_metric(item.metric).kind, measured, item)
                 )
     return found
+
+
+def not_comparable(entries: Sequence[LeaderboardEntry], folder: Path | None = None) -> list[Published]:
+    """The published values beside ``entries`` that no metric here measures with the paper's
+    definition (each carries its reason)."""
+    names = {(entry.suite.name, entry.entry) for entry in entries}
+    return [v for v in mapped_values(folder) if v.metric is None and (v.suite, v.entry) in names]
