@@ -14,6 +14,7 @@ from benchmark.leaderboard.schema import AttackCell, Examples
 from benchmark.leaderboard.scoring import majority_share, primary_score, sanity_flags
 from benchmark.metrics import correctness
 from benchmark.outcomes import example_ids, pack, packed, robust, track_of, unpack
+from benchmark.paths import project_root
 from benchmark.plan.planner import DataFacts, ModelFacts, plan_suite, whole_tracks
 from benchmark.plan.suite import Suite, load_suite
 
@@ -267,3 +268,12 @@ def test_the_standard_suite_scores_only_attacks_on_its_whole_test_set():
     attacks = [cell for cell in plan.cells if cell.kind == "attack"]
     unscored = {(c.attack, c.model) for c in attacks if c.max_examples and not c.scored}
     assert ("autoattack", "cnn2d_stft") in unscored and ("pgd", "cnn1d_gammatone_waveform") in unscored
+
+
+def test_a_reference_budget_outside_a_schedule_is_one_line_naming_the_field(tmp_path):
+    quick = (project_root() / "registry" / "suites" / "quick.toml").read_text()
+    path = tmp_path / "bad.toml"
+    path.write_text(quick.replace("reference_budgets = { stft = 0.01,", "reference_budgets = { stft = 0.02,"))
+    with pytest.raises(BenchmarkError, match=r"reference_budgets\.stft = 0\.02 is not in") as raised:
+        load_suite(str(path))
+    assert "\n" not in str(raised.value)
