@@ -1,7 +1,8 @@
 """Publish: a plan's cell results assembled into one validated leaderboard entry per model.
 
-The score and the masking flags are computed here from the attack cells; every document is
-validated before any is written, so a failure leaves no partial leaderboard.
+The per-example ids, the score and the masking and sanity flags are computed here from the attack
+cells; every document is validated before any is written, so a failure leaves no partial
+leaderboard.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from benchmark.bootstrap import accuracy_interval
 from benchmark.cells.inputs import Inputs
 from benchmark.jsonio import sha256_of
 from benchmark.leaderboard.io import entry_path, validate_entry, write_entry
-from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, Examples, LeaderboardEntry
+from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, Examples, Flag, LeaderboardEntry, Score
 from benchmark.leaderboard.scoring import majority_share, masking_flags, primary_score, sanity_flags
 from benchmark.metrics import correctness
 from benchmark.outcomes import example_ids, pack, packed
@@ -61,6 +62,31 @@ def examples_document(plan: Plan, inputs: Inputs, entry: str) -> dict[str, Any]:
     }
 
 
+def _score_and_flags(
+    plan: Plan, inputs: Inputs, entry: str, cells: list[AttackCell], examples: Examples
+) -> tuple[Score | None, list[Flag]]:
+    """The per-example worst-case score over the cells the plan scores, the masking and sanity flags."""
+    suite, model = plan.suite, inputs.model(entry)
+    name = model.representation.name
+    score = primary_score(
+        cells,
+        representation=name,
+        reference_budgets=suite.reference_budgets,
+        examples=examples,
+        test_segments=len(inputs.test.labels),
+        scored={c.key for c in plan.owned(entry) if isinstance(c, AttackCellSpec) and c.scored},
+        seed=suite.seed,
+    )
+    flags = masking_flags(cells, widths=domain_widths(name)) + sanity_flags(
+        cells,
+        examples=examples,
+        classes=inputs.num_classes,
+        majority_share=majority_share(model.clean_logits.argmax(dim=1).cpu().numpy()),
+        min_clean_correct=suite.min_clean_correct,
+    )
+    return score, flags
+
+
 def entry_document(
     plan: Plan, inputs: Inputs, entry: str, results: dict[str, dict[str, Any]], provenance: dict[str, Any]
 ) -> dict[str, Any]:
@@ -70,24 +96,8 @@ def entry_document(
     by_kind = {kind: [results[c.key] for c in owned if c.kind == kind] for kind in ("attack", "transfer")}
     transferability = [results[c.key] for c in owned if c.kind == "transferability"]
     cells = [AttackCell.model_validate(cell) for cell in by_kind["attack"]]
-    name = model.representation.name
     examples = examples_document(plan, inputs, entry)
-    score = primary_score(
-        cells,
-        representation=name,
-        reference_budgets=suite.reference_budgets,
-        examples=Examples.model_validate(examples),
-        test_segments=len(inputs.test.labels),
-        scored={c.key for c in owned if isinstance(c, AttackCellSpec) and c.scored},
-        seed=suite.seed,
-    )
-    flags = masking_flags(cells, widths=domain_widths(name)) + sanity_flags(
-        cells,
-        examples=Examples.model_validate(examples),
-        classes=inputs.num_classes,
-        majority_share=majority_share(model.clean_logits.argmax(dim=1).cpu().numpy()),
-        min_clean_correct=suite.min_clean_correct,
-    )
+    score, flags = _score_and_flags(plan, inputs, entry, cells, Examples.model_validate(examples))
     every = by_kind["attack"] + by_kind["transfer"] + transferability
     return {
         "schema_version": SCHEMA_VERSION,
