@@ -49,17 +49,26 @@ def aggregate(
     return {"mv": majority, "sr": sums.argmax(dim=1)}
 
 
+def correctness(
+    logits: torch.Tensor, labels: torch.Tensor, track_index: torch.Tensor, track_labels: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    """Per example, whether it is classified correctly: per segment, and per track by majority
+    vote and sum rule (boolean CPU tensors of shape (S,), (T,), (T,))."""
+    logits = logits.detach().cpu()
+    tracks = aggregate(logits.softmax(dim=1), track_index, len(track_labels))
+    return {
+        "segment": logits.argmax(dim=1) == labels.cpu(),
+        "mv": tracks["mv"] == track_labels.cpu(),
+        "sr": tracks["sr"] == track_labels.cpu(),
+    }
+
+
 def accuracies(
     logits: torch.Tensor, labels: torch.Tensor, track_index: torch.Tensor, track_labels: torch.Tensor
 ) -> dict[str, float]:
     """Segment, majority-vote and sum-rule accuracy (fractions in [0, 1])."""
-    logits = logits.detach().cpu()
-    tracks = aggregate(logits.softmax(dim=1), track_index, len(track_labels))
-    return {
-        "segment": float((logits.argmax(dim=1) == labels.cpu()).double().mean()),
-        "mv": float((tracks["mv"] == track_labels.cpu()).double().mean()),
-        "sr": float((tracks["sr"] == track_labels.cpu()).double().mean()),
-    }
+    correct = correctness(logits, labels, track_index, track_labels)
+    return {level: float(bits.double().mean()) for level, bits in correct.items()}
 
 
 def fooling_rate(

@@ -8,12 +8,14 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmark.cli import main
 from benchmark.data.protocol import prepare_data
 from benchmark.leaderboard.io import read_entry
 from benchmark.models.reference import load_reference
+from benchmark.outcomes import track_of, unpack, unpacked
 from benchmark.paths import project_root
 from benchmark.plan.suite import load_suite
 
@@ -145,3 +147,25 @@ def test_rerunning_quick_reproduces_the_committed_numbers(tmp_path):
                         assert b[key] == value, key
                     elif isinstance(value, float) and math.isfinite(value):
                         assert b[key] == pytest.approx(value, abs=1e-6), key
+
+
+COMMITTED = sorted((ROOT / "leaderboards").glob("*/v*/*/*.json"))
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: str(p.relative_to(ROOT / "leaderboards")))
+def test_committed_robust_accuracy_never_exceeds_clean_and_scores_are_worst_cases(path: Path):
+    """Every committed file carries per-example outcomes; on the examples each cell evaluated, robust
+    accuracy (correct clean and under attack) is at most clean accuracy, per segment and per track."""
+    entry = read_entry(path)
+    assert entry.examples is not None, f"{path} predates per-example outcomes: regenerate it with `arb run`"
+    ids = entry.examples.ids
+    tracks = track_of(ids)
+    clean = unpacked(entry.examples.clean.model_dump(), len(ids), int(tracks.max()) + 1)
+    for cell in entry.attacks:
+        mask = unpack(cell.evaluated, len(ids))
+        kept = np.unique(tracks[mask])
+        subset = {"segment": clean["segment"][mask], "mv": clean["mv"][kept], "sr": clean["sr"][kept]}
+        for point in cell.per_budget:
+            for level, bits in subset.items():
+                assert getattr(point.robust_accuracy, level) <= bits.mean() + 1e-12, (cell.label, level)
+    assert entry.score is None or entry.score.method == "per_example_worst_case"

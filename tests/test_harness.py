@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
@@ -15,6 +16,7 @@ from benchmark.cells import executors as executors_module
 from benchmark.cli import main
 from benchmark.jsonio import sha256_file
 from benchmark.leaderboard.io import read_entry
+from benchmark.outcomes import pack, robust, track_of, unpack, unpacked
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +258,47 @@ def test_test_tracks_per_class_keeps_whole_tracks_of_every_class(tmp_path):
     assert sorted(subset.track_labels.tolist()) == list(range(10))
     assert len(subset.labels) == 3 * 10  # every segment of each kept track
     assert (subset.labels == subset.track_labels[subset.track_index]).all()
+
+
+def test_per_example_outcomes_give_robust_accuracy_and_compare_exactly(ran, tmp_path, capsys):
+    """Each cell's bits reproduce its robust accuracy (correct clean AND under attack, so never above
+    clean), the score is the worst case over the cells on the score set, and a flipped bit drifts."""
+    folder = ran["folder"]
+    entry = read_entry(folder / "cnn2d_stft.json")
+    ids = entry.examples.ids
+    assert len(set(ids)) == 30 and ids[:2] == [ids[0].rsplit("#", 1)[0] + f"#{k}" for k in (0, 1)]
+    tracks = track_of(ids)
+    clean = unpacked(entry.examples.clean.model_dump(), 30, 10)
+    assert clean["segment"].mean() == pytest.approx(entry.model.clean.segment)
+    for cell in entry.attacks:
+        mask = unpack(cell.evaluated, 30)
+        kept = np.unique(tracks[mask])
+        assert mask.sum() == cell.examples and (np.isin(tracks, kept) == mask).all()  # whole tracks
+        subset = {"segment": clean["segment"][mask], "mv": clean["mv"][kept], "sr": clean["sr"][kept]}
+        for point in cell.per_budget:
+            correct = unpacked(point.correct.model_dump(), cell.examples, len(kept))
+            for level, bits in subset.items():
+                value = getattr(point.robust_accuracy, level)
+                assert value == pytest.approx(robust(bits, correct[level]).mean()) and value <= bits.mean()
+                assert getattr(point.adversarial_accuracy, level) == pytest.approx(correct[level].mean())
+                interval = getattr(point.robust_interval, level)
+                assert interval.low <= value <= interval.high
+    score = entry.score
+    assert score.method == "per_example_worst_case"
+    assert sorted(score.attacks) == ["bim_b/native", "fgsm/art", "fgsm/native"]  # not the 12-segment one
+    singles = [
+        p.robust_accuracy.segment
+        for c in entry.attacks
+        for p in c.per_budget
+        if c.label in score.attacks and p.budget == score.budget
+    ]
+    assert score.robust_accuracy.segment <= score.attack_robust_accuracy.segment == min(singles)
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    data = json.loads((copy / "cnn2d_stft.json").read_text())
+    bits = unpack(data["attacks"][0]["per_budget"][0]["correct"]["segment"], 30)
+    bits[0] = not bits[0]
+    data["attacks"][0]["per_budget"][0]["correct"]["segment"] = pack(bits)
+    (copy / "cnn2d_stft.json").write_text(json.dumps(data))
+    assert main(["compare", str(folder), str(copy)]) == 1
+    assert "correct.segment" in capsys.readouterr().out

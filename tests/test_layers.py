@@ -31,6 +31,8 @@ LAYERS: list[tuple[str, set[str]]] = [
             "tolerances",
             "budgets",
             "metrics",
+            "outcomes",
+            "bootstrap",
             "runtime",
         },
     ),

@@ -110,9 +110,14 @@ def test_mappings_name_real_suite_entries_and_cells():
     values = mapped_values()
     # Koerich: all; Esmaeilpour: Tables 3 and 7 whole, 2 and 4 one rate each; Pons: 3 GTZAN, 2 US8K accuracies
     assert len(values) == 36 + 312 + 3 + 2
+    # the early-stopping attacks' per-batch gradient counts (4 of 6 attacks) have no same-definition metric
+    assert sum(item.metric is None for item in values) == 96
     for item in values:
         suite = load_suite(item.suite)
         assert item.entry in suite.models, (item.suite, item.entry)
+        if item.metric is None:
+            assert item.not_comparable
+            continue
         metric = parse_metric(item.metric)
         if metric.section == "attack":
             assert any(
@@ -146,6 +151,8 @@ def test_the_schema_refuses_duplicates_bad_metrics_and_unit_mismatches(tmp_path)
         cell + 'entry = "e", metric = "clean.median" }': "metric 'clean.median'",
         cell + 'entry = "e", metric = "attack.fgsm.fooling_rate" }': "is not clean",
         cell + 'entry = "e" }': "give entry and metric together",
+        cell + 'entry = "e", metric = "clean.mv", not_comparable = "x" }': "not_comparable takes an entry",
+        cell + 'not_comparable = "x" }': "not_comparable takes an entry and no metric",
         cell + 'colour = "red" }': "Extra inputs are not permitted",
         '{ row = "a", column = "b", value = "5.0" }': "valid number",
     }
@@ -173,11 +180,18 @@ def test_metrics_resolve_on_an_entry(koerich_stft):
     fgsm = next(c for c in entry.attacks if c.attack == "fgsm" and c.backend == "native")
     at = {p.budget: p for p in fgsm.per_budget}
     assert resolve(entry, "attack.fgsm/native.robust_accuracy.mv@reference") == at[0.01].robust_accuracy.mv
+    adversarial = resolve(entry, "attack.fgsm/native.adversarial_accuracy.mv@reference")
+    assert adversarial == at[0.01].adversarial_accuracy.mv  # Koerich Table V's accuracy under attack
     assert resolve(entry, "attack.fgsm/native.fooling_rate@0.003") == at[0.003].fooling_rate
     assert resolve(entry, "attack.fgsm/native.fooling_rate@0.5") is None  # not in the schedule
     assert resolve(entry, "attack.fgsm/native.snr_db_mean@max") == fgsm.per_budget[-1].snr_db_mean
     mean = sum(p.gradient_evals_per_example for p in fgsm.per_budget) / len(fgsm.per_budget)
     assert resolve(entry, "attack.fgsm/native.gradient_evals_per_example@mean") == pytest.approx(mean)
+    # Esmaeilpour's "AUC ... averaged over budgets": the mean FR (misclassified, for untargeted cells)
+    mean_fr = sum(p.fooling_rate for p in fgsm.per_budget) / len(fgsm.per_budget)
+    assert resolve(entry, "attack.fgsm/native.fr_mean") == pytest.approx(mean_fr)
+    assert resolve(entry, "attack.fgsm/native.misclassified_rate@mean") == pytest.approx(mean_fr)
+    assert fgsm.fr_mean == pytest.approx(mean_fr)
     strongest = max((c for c in entry.attacks if c.attack == "bim_b"), key=lambda c: c.fr_auc or 0.0)
     assert resolve(entry, "attack.bim_b.fr_auc") == strongest.fr_auc  # no backend: the strongest
     assert resolve(entry, "attack.cw_l2/foolbox.fr_auc") is None
@@ -206,7 +220,7 @@ def test_summaries_show_published_beside_this_run(koerich_stft):
     assert by_metric["transfer.fgsm/native.snr_db_mean"][3] == "14.62 ± 5.93"
     text = markdown([koerich_stft])
     assert f"## {COMPARISON_TITLE}" in text
-    assert "| cnn2d_stft | attack.bim_b/native.robust_accuracy.segment@reference |" in text
+    assert "| cnn2d_stft | attack.bim_b/native.adversarial_accuracy.segment@reference |" in text
     console = Console(record=True, width=240)
     for table in rich_tables([koerich_stft]):
         console.print(table)
@@ -214,6 +228,23 @@ def test_summaries_show_published_beside_this_run(koerich_stft):
     assert COMPARISON_TITLE in shown and "13.26 ± 1.20" in shown
     # An entry no paper reports on (the quick suite) gets no such section.
     assert COMPARISON_TITLE not in markdown([read_entry(QUICK / "cnn2d_stft.json")])
+
+
+def test_values_without_a_same_definition_metric_are_shown_as_not_comparable():
+    """Esmaeilpour's per-batch gradient counts of early-stopping attacks: a reason, never a number."""
+    entry = relabelled(QUICK / "cnn2d_stft.json", "esmaeilpour2021", "resnet18_mfcc")
+    rows = comparison_rows([entry])
+    reasons = [row for row in rows if row[1].startswith("not comparable: gradients per batch execution")]
+    assert [row[4].split(" / ")[1] for row in reasons] == [
+        "DeepFool gradients",
+        "BIM-a gradients",
+        "JSMA gradients",
+        "CWA gradients",
+    ]
+    assert reasons[0][2:4] == ["—", "74"] and "Table 2, ESC-10 8 kHz" in reasons[0][4]
+    compared = {row[1] for row in rows if not row[1].startswith("not comparable")}
+    assert "attack.fgsm/native.gradient_evals_per_example@mean" in compared
+    assert "attack.bim_a/native.gradient_evals_per_example@mean" not in compared
 
 
 def test_arb_leaderboard_shows_published_values(koerich_stft, tmp_path, capsys):

@@ -8,14 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import torch
 
 from benchmark.attacks.base import AttackResult, build_attack
+from benchmark.bootstrap import accuracy_interval
 from benchmark.budgets import Bounds, Schedule
-from benchmark.cells.inputs import Inputs, batches
+from benchmark.cells.inputs import Inputs, TestSet, batches
 from benchmark.leaderboard.schema import AttackCell
-from benchmark.metrics import cost_to_reach, fooling_rate, fr_auc, mean_std, perturbation_norms, snr_db
+from benchmark.metrics import (
+    correctness,
+    cost_to_reach,
+    fooling_rate,
+    fr_auc,
+    mean_std,
+    perturbation_norms,
+    snr_db,
+)
+from benchmark.outcomes import pack, packed, robust
 from benchmark.plan.specs import AttackCellSpec
 from benchmark.representations.waveform import Waveform
 from benchmark.runtime import seed_generators
@@ -121,10 +133,60 @@ def _finite_min(values: torch.Tensor | None) -> float | None:
     return float(finite.min()) if finite is not None and len(finite) else None
 
 
+def _correctness(logits: torch.Tensor, test: TestSet) -> dict[str, np.ndarray]:
+    bits = correctness(logits, test.labels, test.track_index, test.track_labels)
+    return {level: values.numpy() for level, values in bits.items()}
+
+
+def _budget_point(
+    budget: float,
+    store: _Collected,
+    test: TestSet,
+    clean: tuple[torch.Tensor, dict[str, np.ndarray]],
+    targets: torch.Tensor | None,
+    spec: AttackCellSpec,
+) -> dict[str, Any]:
+    """One budget's metrics; robust accuracy counts an example only if correct clean *and* under
+    attack (RobustBench), per segment and per track (MV / SR), with its track-bootstrap interval."""
+    logits = torch.cat(store.logits)
+    predictions = logits.argmax(dim=1)
+    labels = test.labels
+    clean_predictions, clean_correctness = clean
+    fooled = predictions == targets if targets is not None else predictions != labels
+    clean_correct = int((clean_predictions == labels).sum())
+    enough = clean_correct >= spec.min_clean_correct
+    fr = fooling_rate(clean_predictions, predictions, labels, targets) if enough else None
+    misclassified = fooling_rate(clean_predictions, predictions, labels) if enough else None
+    correct = _correctness(logits, test)
+    robust_bits = {level: robust(clean_correctness[level], bits) for level, bits in correct.items()}
+    snr = torch.cat(store.snr) if store.snr else None
+    snr_mean, snr_std = mean_std(snr) if snr is not None else (None, None)
+    return {
+        "budget": float(budget),
+        "fooling_rate": fr,
+        "misclassified_rate": misclassified,
+        "success_rate": float(fooled.double().mean()),
+        "robust_accuracy": {level: float(bits.mean()) for level, bits in robust_bits.items()},
+        "adversarial_accuracy": {level: float(bits.mean()) for level, bits in correct.items()},
+        "robust_interval": accuracy_interval(robust_bits, test.track_index.cpu().numpy(), seed=spec.seed),
+        "correct": packed(correct),
+        "clean_correct": clean_correct,
+        "gradient_evals": store.gradient_evals,
+        "gradient_batches": store.gradient_batches,
+        "forward_evals": store.forward_evals,
+        "gradient_evals_per_example": store.gradient_evals / len(labels),
+        **{f"{name}_mean": float(torch.cat(values).mean()) for name, values in store.norms.items()},
+        "snr_db_mean": snr_mean,
+        "snr_db_std": snr_std,
+        "snr_db_min": _finite_min(snr),
+    }
+
+
 def run_attack_cell(spec: AttackCellSpec, inputs: Inputs) -> AttackCell:
     model = inputs.model(spec.model)
     view = attack_view(spec, inputs)
-    index = example_index(spec, len(inputs.test.labels), inputs.device)
+    total = len(inputs.test.labels)
+    index = example_index(spec, total, inputs.device)
     test = inputs.test.subset(None if spec.examples is None else index)
     targets, targets_seed = (
         draw_targets(spec.key, spec.seed, test.labels, inputs.num_classes) if spec.targeted else (None, None)
@@ -132,32 +194,14 @@ def run_attack_cell(spec: AttackCellSpec, inputs: Inputs) -> AttackCell:
     device_targets = targets.to(inputs.device) if targets is not None else None
     collected, attack, index = _attack_batches(spec, inputs, view, device_targets)
     count = len(test.labels)
-    clean_predictions = model.clean_logits[index].argmax(dim=1)
-    per_budget = []
-    for budget, store in zip(spec.budgets, collected, strict=True):
-        logits = torch.cat(store.logits)
-        predictions = logits.argmax(dim=1)
-        fooled = predictions == device_targets if device_targets is not None else predictions != test.labels
-        fr = fooling_rate(clean_predictions, predictions, test.labels, device_targets)
-        snr = torch.cat(store.snr) if store.snr else None
-        snr_mean, snr_std = mean_std(snr) if snr is not None else (None, None)
-        per_budget.append(
-            {
-                "budget": float(budget),
-                "fooling_rate": None if fr != fr else fr,
-                "success_rate": float(fooled.double().mean()),
-                "robust_accuracy": test.accuracy(logits),
-                "clean_correct": int((clean_predictions == test.labels).sum()),
-                "gradient_evals": store.gradient_evals,
-                "gradient_batches": store.gradient_batches,
-                "forward_evals": store.forward_evals,
-                "gradient_evals_per_example": store.gradient_evals / count,
-                **{f"{name}_mean": float(torch.cat(values).mean()) for name, values in store.norms.items()},
-                "snr_db_mean": snr_mean,
-                "snr_db_std": snr_std,
-                "snr_db_min": _finite_min(snr),
-            }
-        )
+    clean_logits = model.clean_logits[index]
+    clean = (clean_logits.argmax(dim=1), _correctness(clean_logits, test))
+    evaluated = torch.zeros(total, dtype=torch.bool)
+    evaluated[index.cpu()] = True
+    per_budget = [
+        _budget_point(budget, store, test, clean, device_targets, spec)
+        for budget, store in zip(spec.budgets, collected, strict=True)
+    ]
     rates = [p["fooling_rate"] if p["fooling_rate"] is not None else float("nan") for p in per_budget]
     defined = all(r == r for r in rates)
     budgets = spec.schedule.budgets
@@ -174,9 +218,11 @@ def run_attack_cell(spec: AttackCellSpec, inputs: Inputs) -> AttackCell:
             "targets": targets.tolist() if targets is not None else None,
             "params": attack.hyperparameters(),
             "examples": count,
+            "evaluated": pack(evaluated.numpy()),
             "per_budget": per_budget,
             # SNR schedules integrate over the amplitude ratio 10^(-SNR/20), so the axis grows with strength
             "fr_auc": fr_auc(budgets, rates) if defined else None,
+            "fr_mean": sum(rates) / len(rates) if defined else None,
             "gradient_evals_to_fr90": cost_to_reach(
                 budgets, rates, [p["gradient_evals_per_example"] for p in per_budget]
             ),

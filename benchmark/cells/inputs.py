@@ -220,7 +220,8 @@ class Inputs:
     def facts(self) -> tuple[DataFacts, dict[str, ModelFacts]]:
         """What planning needs, from every model of the run."""
         models = {entry: model.facts() for entry, model in self.load().items()}
-        return DataFacts(self.data.identity, len(self.test.labels)), models
+        tracks = tuple(self.test.track_index.tolist())
+        return DataFacts(self.data.identity, len(self.test.labels), tracks), models
 
     def clean_audio(self, entry: str) -> Rows:
         """Audio reconstructed from the clean test features of ``entry`` (on the device), computed

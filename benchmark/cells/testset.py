@@ -25,7 +25,7 @@ from benchmark.jsonio import sha256_of
 from benchmark.metrics import accuracies
 
 #: bump when the way a test set is cut or stored changes
-TEST_SET_VERSION = 1
+TEST_SET_VERSION = 2
 
 
 @dataclass
@@ -36,14 +36,15 @@ class TestSet:
     labels: torch.Tensor
     track_index: torch.Tensor
     track_labels: torch.Tensor
+    track_ids: list[str]  # the dataset's id of each test track (stable example ids: benchmark.outcomes)
 
     def subset(self, index: torch.Tensor | None) -> TestSet:
         """The segments at ``index`` (all for ``None``), with only their tracks renumbered from 0."""
         if index is None:
             return self
         tracks, track_index = self.track_index[index].unique(return_inverse=True)
-        waveforms = self.waveforms.subset(index)
-        return TestSet(waveforms, self.labels[index], track_index, self.track_labels[tracks])
+        waveforms, ids = self.waveforms.subset(index), [self.track_ids[track] for track in tracks.tolist()]
+        return TestSet(waveforms, self.labels[index], track_index, self.track_labels[tracks], ids)
 
     def accuracy(self, logits: torch.Tensor) -> dict[str, float]:
         return accuracies(logits, self.labels, self.track_index, self.track_labels)
@@ -103,13 +104,14 @@ def load_test_set(
     if found is not None:
         rows, labels = found
         return _test_set(rows, labels, placement.device)
-    labels: dict[str, list[int]] = {"labels": [], "track_index": [], "track_labels": []}
+    labels: dict[str, list] = {"labels": [], "track_index": [], "track_labels": [], "track_ids": []}
 
     def chunks() -> Iterator[torch.Tensor]:
         for segments in segment_chunks(info, selected_tracks(info, fold, tracks_per_class)):
             labels["track_index"] += (segments.track_index + len(labels["track_labels"])).tolist()
             labels["labels"] += segments.labels.tolist()
             labels["track_labels"] += segments.track_labels.tolist()
+            labels["track_ids"] += segments.track_ids
             yield segments.waveforms
         if not labels["labels"]:
             raise BenchmarkError(
@@ -121,8 +123,8 @@ def load_test_set(
     return _test_set(rows, labels, placement.device)
 
 
-def _test_set(rows: Rows, labels: dict[str, list[int]], device: torch.device) -> TestSet:
+def _test_set(rows: Rows, labels: dict[str, list], device: torch.device) -> TestSet:
     def tensor(name: str) -> torch.Tensor:
         return torch.tensor(labels[name], dtype=torch.long, device=device)
 
-    return TestSet(rows, tensor("labels"), tensor("track_index"), tensor("track_labels"))
+    return TestSet(rows, tensor("labels"), tensor("track_index"), tensor("track_labels"), labels["track_ids"])

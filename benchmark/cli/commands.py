@@ -82,12 +82,16 @@ def _execution(args: argparse.Namespace) -> dict:
 
 
 def _score(entry) -> str:
+    from benchmark.publish.summary import score_text
+
     score = entry.score
     if score is None:
         return "no primary score (no Linf attack at the reference budget)"
     return (
-        f"score: robust accuracy {100 * score.robust_accuracy.segment:.1f} % under {score.attack} "
-        f"at budget {score.budget:g}; flags: {', '.join(f.code for f in entry.flags) or 'none'}"
+        f"score: robust accuracy {score_text(score)} % under {len(score.attacks)} attacks at budget "
+        f"{score.budget:g} (best single: {score.attack}, "
+        f"{100 * score.attack_robust_accuracy.segment:.1f} %); "
+        f"flags: {', '.join(f.code for f in entry.flags) or 'none'}"
     )
 
 

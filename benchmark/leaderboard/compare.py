@@ -4,10 +4,13 @@ Every numeric field of an entry is a metric, found by walking the validated file
 added to the schema is compared without touching this module; its name must have a tolerance
 category in :data:`CATEGORIES` (a test checks every field of a real entry has one). Tolerances
 come from the suite config recorded in the OLD file: the committed leaderboard is the reference.
+Text fields (per-example outcomes as packed bits, example ids, the score's method and attacks)
+must match exactly; bootstrap intervals take the accuracy tolerance.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +23,14 @@ from benchmark.tolerances import Tolerance, Tolerances
 
 #: numeric field name -> the suite tolerance that applies to it
 CATEGORIES: dict[str, str] = {
-    **dict.fromkeys(["segment", "mv", "sr"], "accuracy"),
-    **dict.fromkeys(["fooling_rate", "success_rate", "source_fooling_rate", "rate"], "fooling_rate"),
-    "fr_auc": "fr_auc",
+    # intervals (null in a migrated file) take the accuracy tolerance
+    **dict.fromkeys(
+        ["segment", "mv", "sr", "low", "high", "interval", "robust_interval", "clean_interval"], "accuracy"
+    ),
+    **dict.fromkeys(
+        ["fooling_rate", "misclassified_rate", "success_rate", "source_fooling_rate", "rate"], "fooling_rate"
+    ),
+    **dict.fromkeys(["fr_auc", "fr_mean"], "fr_auc"),
     **dict.fromkeys(["snr_db_mean", "snr_db_std", "snr_db_min", "clean_reconstruction_snr_db"], "snr_db"),
     **dict.fromkeys(["l0_mean", "l2_mean", "linf_mean"], "perturbation"),
     **dict.fromkeys(["gradient_evals_per_example", "gradient_evals_to_fr90"], "gradient_cost"),
@@ -35,6 +43,8 @@ CATEGORIES: dict[str, str] = {
             "forward_evals",
             "fooled_source",
             "fooled_both",
+            "correct",  # per-example outcomes, null in a migrated file (else text, compared exactly)
+            "evaluated",
         ],
         "counts",
     ),
@@ -42,7 +52,7 @@ CATEGORIES: dict[str, str] = {
 #: fields that identify a result (or vary by nature, like wall time) rather than measure it
 IDENTITY = {"key", "budget", "params", "targets_seed", "targets", "wall_time_s"}
 
-Value = float | int | None
+Value = float | int | str | None
 
 
 @dataclass
@@ -65,13 +75,17 @@ class Comparison:
 
 
 def _leaves(data: Any, path: str = "") -> Iterator[tuple[str, Value]]:
-    """Numeric (or null) leaves of a dumped record, by dotted path; identity fields skipped."""
+    """Numeric, text (lists of text joined) or null leaves of a dumped record, by dotted path;
+    identity fields skipped."""
     for name, value in data.items():
         if name in IDENTITY:
             continue
         if isinstance(value, dict):
             yield from _leaves(value, f"{path}{name}.")
-        elif value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            # example ids run to thousands: compared (and printed) by their hash
+            yield f"{path}{name}", hashlib.sha256("\n".join(value).encode()).hexdigest()[:16]
+        elif value is None or (isinstance(value, str | int | float) and not isinstance(value, bool)):
             yield f"{path}{name}", value
 
 
@@ -81,6 +95,8 @@ def metrics(entry: LeaderboardEntry) -> dict[tuple[str, str], Value | str]:
     found.update({("clean", name): value for name, value in _leaves(entry.model.clean.model_dump())})
     if entry.score is not None:
         found.update({("score", name): value for name, value in _leaves(entry.score.model_dump())})
+    if entry.examples is not None:
+        found.update({("examples", name): value for name, value in _leaves(entry.examples.model_dump())})
     for cell in entry.attacks:
         where = cell.label
         dumped = cell.model_dump(exclude={"per_budget"})
@@ -136,7 +152,7 @@ def compare_entries(old: LeaderboardEntry, new: LeaderboardEntry, into: Comparis
     for key in list(before) + [key for key in after if key not in before]:
         where, metric = key
         a, b = before.get(key, "missing"), after.get(key, "missing")
-        if where == "flags" or "missing" in (a, b):
+        if where == "flags" or "missing" in (a, b) or isinstance(a, str) or isinstance(b, str):
             if a != b:
                 into.drifts.append(Drift(old.entry, where, metric, a, b, "must match"))
             continue

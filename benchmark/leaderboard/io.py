@@ -50,6 +50,37 @@ def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
     return migrated
 
 
+def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 adds per-example outcomes, which no older file kept: they are marked unavailable
+    (``None``: ids, evaluated examples, outcomes, intervals), so the rescored score falls back to the
+    strongest single attack and says so. What older files called robust accuracy (accuracy under
+    attack over all examples) is exactly ``adversarial_accuracy``; RobustBench's robust accuracy
+    needs the outcomes, so ``robust_accuracy`` keeps the older value (an upper bound only where it
+    is at most clean accuracy) and the score's method marks the file. The mean FR over the
+    budgets and, for untargeted cells, the misclassified rate (their FR) follow from the file."""
+    migrated = {**data, "schema_version": 4, "examples": None}
+    try:
+        cells = []
+        for cell in data["attacks"]:
+            rates = [point["fooling_rate"] for point in cell["per_budget"]]
+            points = [
+                {
+                    **point,
+                    "misclassified_rate": None if cell["targeted"] else point["fooling_rate"],
+                    "adversarial_accuracy": point["robust_accuracy"],
+                    "robust_interval": None,
+                    "correct": None,
+                }
+                for point in cell["per_budget"]
+            ]
+            fr_mean = None if None in rates else sum(rates) / len(rates)
+            cells.append({**cell, "evaluated": None, "fr_mean": fr_mean, "per_budget": points})
+    except (KeyError, TypeError, ZeroDivisionError):
+        return migrated  # the schema check that follows names the problem
+    migrated["attacks"] = cells
+    return migrated
+
+
 def _rescore(data: dict[str, Any]) -> dict[str, Any]:
     """Recompute a migrated file's score and flags with this harness's rules (both derive from the
     per-budget results, so an old file is scored exactly as a new one would be)."""
@@ -57,9 +88,16 @@ def _rescore(data: dict[str, Any]) -> dict[str, Any]:
         cells = [AttackCell.model_validate(cell) for cell in data["attacks"]]
         representation = data["model"]["representation"]["name"]
         reference_budgets = data["config"].get("reference_budgets", {})
+        test_segments = data["dataset"]["test_segments"]
     except (KeyError, TypeError, AttributeError, ValidationError):
         return data  # the schema check that follows names the problem
-    score = primary_score(cells, representation=representation, reference_budgets=reference_budgets)
+    score = primary_score(
+        cells,
+        representation=representation,
+        reference_budgets=reference_budgets,
+        examples=None,
+        test_segments=test_segments,
+    )
     flags = masking_flags(cells, widths=domain_widths(representation))
     return {
         **data,
@@ -69,7 +107,11 @@ def _rescore(data: dict[str, Any]) -> dict[str, Any]:
 
 
 #: schema version -> function that upgrades a file of that version by one version
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+    3: _v3_to_v4,
+}
 
 
 def read_entry(path: Path) -> LeaderboardEntry:

@@ -9,9 +9,10 @@ so a reader can still see what the paper reported and why nothing is compared wi
 Metric paths (what :func:`resolve` reads from a :class:`LeaderboardEntry`)::
 
     clean.<acc>                                   acc: segment | mv | sr
-    attack.<attack>[/<backend>].fr_auc            also gradient_evals_to_fr90
-    attack.<attack>[/<backend>].<field>@<at>      field: fooling_rate | success_rate |
-                                                  robust_accuracy.<acc> | snr_db_mean | snr_db_std |
+    attack.<attack>[/<backend>].fr_auc            also fr_mean, gradient_evals_to_fr90
+    attack.<attack>[/<backend>].<field>@<at>      field: fooling_rate | misclassified_rate | success_rate |
+                                                  robust_accuracy.<acc> | adversarial_accuracy.<acc> |
+                                                  snr_db_mean | snr_db_std |
                                                   gradient_evals_per_example
                                                   at: reference | max | mean | <budget>
     transfer.<attack>[/<backend>].<field>         field: original.<acc> | clean_reconstructed.<acc> |
@@ -22,7 +23,10 @@ Metric paths (what :func:`resolve` reads from a :class:`LeaderboardEntry`)::
 Without a backend, the cell with the highest FR-AUC among the attack's backends is read (the
 ranked leaderboard's rule). ``@reference`` is the suite's reference budget for the entry's
 representation (its largest budget where the suite sets none); ``@mean`` averages over the budget
-schedule, as Esmaeilpour et al. 2021 average "over experiments and budgets".
+schedule, as Esmaeilpour et al. 2021 average "over experiments and budgets". A published value maps
+only to a metric of the same definition: their "AUC ... averaged over budgets" counts any
+misclassification, so it maps to ``misclassified_rate@mean`` (for untargeted cells the mean FR,
+``fr_mean``), never to FR-AUC, whose ramp from (0, 0) caps it below 1 on iteration grids.
 """
 
 from __future__ import annotations
@@ -55,13 +59,14 @@ _NAME = r"[a-z0-9_]+(?:/[a-z0-9_]+)?"
 _AT = r"@(?:reference|max|mean|\d+(?:\.\d+)?(?:e-?\d+)?)"
 _ATTACK_AT = {
     "fooling_rate": "rate",
+    "misclassified_rate": "rate",
     "success_rate": "rate",
-    **{f"robust_accuracy.{a}": "rate" for a in _ACC},
+    **{f"{name}.{a}": "rate" for name in ("robust_accuracy", "adversarial_accuracy") for a in _ACC},
     "snr_db_mean": "dB",
     "snr_db_std": "dB",
     "gradient_evals_per_example": "count",
 }
-_ATTACK_PLAIN = {"fr_auc": "rate", "gradient_evals_to_fr90": "count"}
+_ATTACK_PLAIN = {"fr_auc": "rate", "fr_mean": "rate", "gradient_evals_to_fr90": "count"}
 _TRANSFER = {
     **{
         f"{part}.{a}": "rate"
@@ -130,12 +135,21 @@ class PublishedValue(Record):
     suite: str | None = Field(None, description="overrides the table's suite")
     entry: str | None = Field(None, description="model entry of the suite this value corresponds to")
     metric: str | None = Field(None, description="metric path this value corresponds to (module docstring)")
+    not_comparable: str | None = Field(
+        None,
+        description="why no metric here has the paper's definition: shown beside ``entry`` as "
+        "'not comparable: <reason>' instead of a number",
+    )
     note: str = ""
 
     @model_validator(mode="after")
     def _mapping(self) -> PublishedValue:
-        if (self.entry is None) != (self.metric is None):
-            raise ValueError(f"row {self.row!r}, column {self.column!r}: give entry and metric together")
+        where = f"row {self.row!r}, column {self.column!r}"
+        if self.not_comparable is not None:
+            if self.entry is None or self.metric is not None:
+                raise ValueError(f"{where}: not_comparable takes an entry and no metric")
+        elif (self.entry is None) != (self.metric is None):
+            raise ValueError(f"{where}: give entry and metric together")
         if self.metric is not None:
             parse_metric(self.metric)
         return self
@@ -212,10 +226,12 @@ class Published:
     source: str  # "Koerich et al. 2020, Table III, STFT / MV"
     suite: str
     entry: str
-    metric: str
+    metric: str | None  # None: not comparable
     value: float  # in the metric's own unit (percent converted to a fraction)
     sd: float | None
     bound: Literal["lower", "upper"] | None
+    printed: str = ""  # the value with its unit as printed
+    not_comparable: str | None = None  # the reason, where no metric has the paper's definition
 
 
 def published_dir() -> Path:
@@ -239,7 +255,7 @@ def _mapped(folder: Path) -> tuple[Published, ...]:
         paper = load_paper(path)
         for table in paper.tables:
             for v in table.values:
-                if v.metric is None or v.entry is None:
+                if v.entry is None:
                     continue
                 unit = v.unit or table.unit
                 scale = 0.01 if unit == "percent" else 1.0
@@ -254,13 +270,16 @@ def _mapped(folder: Path) -> tuple[Published, ...]:
                         value=v.value * scale,
                         sd=None if v.sd is None else v.sd * scale,
                         bound=v.bound,
+                        printed=f"{v.value:g}" + (" %" if unit == "percent" else ""),
+                        not_comparable=v.not_comparable,
                     )
                 )
     return tuple(found)
 
 
 def mapped_values(folder: Path | None = None) -> tuple[Published, ...]:
-    """Every published value that has a counterpart here (files are read once per process)."""
+    """Every published value placed beside an entry: with a counterpart here, or marked not
+    comparable (files are read once per process)."""
     return _mapped(folder or published_dir())
 
 
@@ -271,8 +290,9 @@ def _cell(entry: LeaderboardEntry, metric: Metric) -> AttackCell | None:
 
 def _budget_field(cell: AttackCell, field: str, at: str, entry: LeaderboardEntry) -> float | None:
     def read(point) -> float | None:
-        if field.startswith("robust_accuracy."):
-            return getattr(point.robust_accuracy, field.split(".")[1])
+        if "." in field:  # robust_accuracy.<acc>, adversarial_accuracy.<acc>
+            name, level = field.split(".")
+            return getattr(getattr(point, name), level)
         return getattr(point, field)
 
     if at == "mean":
@@ -329,7 +349,7 @@ def comparisons(entries: Sequence[LeaderboardEntry], folder: Path | None = None)
     found = []
     for entry in entries:
         for item in values:
-            if item.suite != entry.suite.name or item.entry != entry.entry:
+            if item.suite != entry.suite.name or item.entry != entry.entry or item.metric is None:
                 continue
             measured = resolve(entry, item.metric)
             if measured is not None:
@@ -337,3 +357,10 @@ def comparisons(entries: Sequence[LeaderboardEntry], folder: Path | None = None)
                     Comparison(entry.entry, item.metric, parse_metric(item.metric).kind, measured, item)
                 )
     return found
+
+
+def not_comparable(entries: Sequence[LeaderboardEntry], folder: Path | None = None) -> list[Published]:
+    """The published values beside ``entries`` that no metric here measures with the paper's
+    definition (each carries its reason)."""
+    names = {(entry.suite.name, entry.entry) for entry in entries}
+    return [v for v in mapped_values(folder) if v.metric is None and (v.suite, v.entry) in names]

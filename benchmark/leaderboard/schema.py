@@ -9,7 +9,12 @@ needs when it does not match, and migrates files of older versions it still unde
 Version history: 1, the first; 2 adds the primary ``score``, the masking ``flags`` and the
 ``submission`` metadata (all computable from a version-1 file, which is migrated on read);
 3 adds each attack cell's ``budget_unit`` and drawn ``targets``, the per-budget ``snr_db_min``
-(waveform-domain SNR budgets) and the cross-model ``transferability`` rows (Esmaeilpour Table 9).
+(waveform-domain SNR budgets) and the cross-model ``transferability`` rows (Esmaeilpour Table 9);
+4 adds per-example outcomes (the entry's example ids and clean outcomes, each cell's evaluated
+examples and per budget which are correct under attack, as packed bits), redefines robust
+accuracy as RobustBench's (correct clean *and* under attack), adds 95 % track-bootstrap
+intervals, the per-example worst-case score, the sanity flags and the mean fooling rate. Files of
+version <= 3 are migrated with their per-example data marked unavailable (``None``).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 Fraction = float  # documented as [0, 1]; validated with Field bounds where it is stored
 
@@ -35,15 +40,58 @@ class Accuracy(Record):
     sr: float = Field(ge=0, le=1, description="fraction of tracks correct by the sum rule over probabilities")
 
 
+class Interval(Record):
+    """A 95 % interval by the seeded bootstrap over tracks (:mod:`benchmark.bootstrap`)."""
+
+    low: float = Field(ge=0, le=1)
+    high: float = Field(ge=0, le=1)
+
+
+class AccuracyInterval(Record):
+    segment: Interval
+    mv: Interval
+    sr: Interval
+
+
+class Outcomes(Record):
+    """Per-example outcomes as packed bits (base64 of ``numpy.packbits``, :mod:`benchmark.outcomes`)."""
+
+    segment: str = Field(description="one bit per evaluated segment, in the order of the entry's example ids")
+    mv: str = Field(description="one bit per evaluated track (order of first appearance): majority vote")
+    sr: str = Field(description="one bit per evaluated track: sum rule")
+
+
 class BudgetResult(Record):
     """One point of an attack's budget schedule."""
 
     budget: float = Field(ge=0, description="the budget as the suite declares it, in the cell's budget_unit")
     fooling_rate: float | None = Field(
-        ge=0, le=1, description="among clean-correct examples, fraction fooled (None if none correct)"
+        ge=0,
+        le=1,
+        description="among clean-correct examples, fraction misclassified (untargeted) or classified as "
+        "the target (targeted); None with fewer clean-correct examples than the suite's min_clean_correct",
+    )
+    misclassified_rate: float | None = Field(
+        ge=0,
+        le=1,
+        description="among clean-correct examples, fraction misclassified under attack (for an "
+        "untargeted cell this is fooling_rate; for a targeted one it also counts missed targets)",
     )
     success_rate: float = Field(ge=0, le=1, description="fraction of all examples judged successful")
-    robust_accuracy: Accuracy = Field(description="accuracy on the adversarial examples, all examples")
+    robust_accuracy: Accuracy = Field(
+        description="fraction of evaluated examples (tracks for MV / SR) correct clean AND under attack"
+        " (RobustBench), so never above clean accuracy"
+    )
+    adversarial_accuracy: Accuracy = Field(
+        description="accuracy on the adversarial examples over every evaluated example, clean-correct or "
+        "not (Koerich et al. 2020 Table V); can exceed clean accuracy, so it never scores"
+    )
+    robust_interval: AccuracyInterval | None = Field(
+        description="95 % track-bootstrap interval of robust_accuracy (None: migrated file)"
+    )
+    correct: Outcomes | None = Field(
+        description="which evaluated examples are classified correctly under attack (None: migrated file)"
+    )
     clean_correct: int = Field(ge=0, description="examples classified correctly when clean")
     gradient_evals: int = Field(ge=0, description="input-gradient evaluations counted by the model wrapper")
     gradient_batches: int = Field(ge=0, description="backward passes that reached the input")
@@ -79,9 +127,15 @@ class AttackCell(Record):
     targets_seed: int | None = Field(description="seed of the generator that drew the wrong target labels")
     targets: list[int] | None = Field(description="the drawn target label of each attacked example")
     params: dict[str, Any] = Field(description="the attack's keyword-only hyperparameters")
-    examples: int = Field(ge=1, description="test segments attacked (evenly spaced when max_examples is set)")
+    examples: int = Field(ge=1, description="test segments attacked (whole tracks when max_examples is set)")
+    evaluated: str | None = Field(
+        description="packed bits over the entry's example ids: the attacked ones (None: migrated file)"
+    )
     per_budget: list[BudgetResult] = Field(min_length=1)
     fr_auc: float | None = Field(ge=0, le=1, description="area under FR(budget / max budget), from (0, 0)")
+    fr_mean: float | None = Field(
+        ge=0, le=1, description="mean FR over the schedule's budgets (Esmaeilpour's 'averaged over budgets')"
+    )
     gradient_evals_to_fr90: float | None = Field(
         description="gradient evaluations per example at the first budget with FR >= 0.9 (None if never)"
     )
@@ -189,19 +243,38 @@ class SuiteRef(Record):
     version: int
 
 
-class Score(Record):
-    """The primary leaderboard score: the strongest attack's robust accuracy at the reference budget."""
+class Examples(Record):
+    """The entry's evaluated test examples, once per file, and their clean outcomes."""
 
-    attack: str = Field(description="attack/backend of the cell with the lowest robust segment accuracy")
+    ids: list[str] = Field(description="'<track id>#<segment index>' of every test segment, in test order")
+    score_set: str = Field(description="packed bits over ids: the suite's score set (whole tracks)")
+    clean: Outcomes = Field(description="which examples (tracks for MV / SR) are correct when clean")
+    clean_interval: AccuracyInterval = Field(description="95 % track-bootstrap interval of clean accuracy")
+
+
+class Score(Record):
+    """The primary leaderboard score at the reference budget: the fraction of the score set that
+    survives every scored attack and backend (AutoAttack's per-example worst case)."""
+
+    method: Literal["per_example_worst_case", "strongest_single_attack"] = Field(
+        description="per_example_worst_case; strongest_single_attack where per-example outcomes are "
+        "unavailable (a file migrated from schema <= 3), an upper bound on the worst case"
+    )
     budget: float = Field(ge=0, description="the suite's reference budget for this representation")
-    robust_accuracy: Accuracy = Field(description="that cell's robust accuracy; ranks by its segment value")
+    examples: int = Field(ge=1, description="segments in the score set")
+    attacks: list[str] = Field(description="labels of the attack cells the score is the worst case over")
+    robust_accuracy: Accuracy = Field(description="worst-case robust accuracy; ranks by its segment value")
+    interval: AccuracyInterval | None = Field(description="95 % track-bootstrap interval (None: migrated)")
+    attack: str = Field(description="the best single attack: the scored cell with the lowest robust accuracy")
+    attack_robust_accuracy: Accuracy = Field(description="that cell's robust accuracy at the budget")
 
 
 class Flag(Record):
-    """A result that looks like gradient masking (DESIGN.md, Defenses and evaluation integrity)."""
+    """A result that looks like gradient masking (DESIGN.md, Defenses and evaluation integrity), or
+    a sanity check that failed: ``near_chance`` (score not meaningful), ``few_correct`` (FR null)."""
 
-    code: Literal["fr_not_increasing", "unbounded_not_fooling"]
-    attack: str = Field(description="attack/backend of the flagged cell")
+    code: Literal["fr_not_increasing", "unbounded_not_fooling", "near_chance", "few_correct"]
+    attack: str | None = Field(description="label of the flagged cell (None: the flag is on the model)")
     message: str = Field(description="what was seen, in one line")
 
 
@@ -220,7 +293,7 @@ class SubmissionInfo(Record):
 class LeaderboardEntry(Record):
     """The whole evaluation of one entry by one suite version on one dataset."""
 
-    schema_version: Literal[3] = Field(description="version of this schema")
+    schema_version: Literal[4] = Field(description="version of this schema")
     harness_version: str
     suite: SuiteRef
     entry: str
@@ -236,9 +309,10 @@ class LeaderboardEntry(Record):
     environment: Environment
     wall_time_s: float = Field(ge=0, description="wall time of the cells in this file, as computed")
     model: ModelInfo
+    examples: Examples | None = Field(description="per-example ids and clean outcomes (None: migrated file)")
     attacks: list[AttackCell]
     transfer: list[TransferResult]
     transferability: list[TransferabilityRow] = Field(description="cross-model transfer rows, as source")
     score: Score | None = Field(description="primary score (None without attacks)")
-    flags: list[Flag] = Field(description="masking checks that failed; empty is good")
+    flags: list[Flag] = Field(description="masking and sanity checks that failed; empty is good")
     submission: SubmissionInfo | None = Field(description="submission metadata (None for reference models)")

@@ -26,7 +26,7 @@ from benchmark.plan.specs import (
     TransferabilityCellSpec,
     TransferCellSpec,
 )
-from benchmark.plan.suite import AttackSpec, Suite, TransferabilitySpec, TransferSpec
+from benchmark.plan.suite import AttackSpec, Suite, TransferabilitySpec, TransferSpec, linf_epsilon
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class DataFacts:
 
     identity: dict[str, Any]
     test_segments: int
+    #: each test segment's track, 0..T-1 in test order (whole-track selection of ``max_examples``)
+    test_tracks: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,35 @@ class Plan:
     def owned(self, entry: str) -> list[AnyCellSpec]:
         return [cell for cell in self.cells if cell.owner == entry]
 
+    def score_set(self) -> tuple[int, ...] | None:
+        """Test-set indices of the suite's score set (None: every test segment)."""
+        return whole_tracks(self.data.test_tracks, self.suite.score_max_examples, "score_max_examples")
 
-def evenly_spaced(count: int, max_examples: int | None) -> tuple[int, ...] | None:
-    """Indices of ``max_examples`` test segments evenly spaced over ``count`` (None: all)."""
+
+def whole_tracks(tracks: Sequence[int], max_examples: int | None, field: str) -> tuple[int, ...] | None:
+    """Indices of the segments of evenly spaced whole tracks, as many tracks as ``max_examples``
+    segments hold at the mean track length (None: all), so MV / SR never see part of a track.
+    ``field`` names the suite field in the one-line error for a value below one track."""
+    count = len(tracks)
     if max_examples is None or max_examples >= count:
         return None
-    # torch's float32 linspace and round-half-to-even, as the published leaderboards were made
-    return tuple(torch.linspace(0, count - 1, max_examples).round().long().unique().tolist())
+    track_index = torch.tensor(tracks, dtype=torch.long)
+    num_tracks = int(track_index.max()) + 1
+    keep = max_examples * num_tracks // count
+    if keep == 0:
+        raise BenchmarkError(
+            f"{field} = {max_examples} is smaller than one test track ({count / num_tracks:.0f} segments "
+            f"on average): raise it to at least {-(-count // num_tracks)} or remove it"
+        )
+    # torch's float32 linspace and round-half-to-even, over tracks instead of segments
+    chosen = torch.linspace(0, num_tracks - 1, keep).round().long().unique()
+    return tuple(torch.isin(track_index, chosen).nonzero().flatten().tolist())
+
+
+def scores(spec: AttackSpec, representation: str) -> bool:
+    """Whether ``spec`` on a model of ``representation`` is of the kind the primary score compares:
+    a Linf epsilon attack on the model's own input (other units never compete)."""
+    return spec.domain == "representation" and linf_epsilon(spec)
 
 
 def check_attack(
@@ -148,11 +172,16 @@ class Planner:
                 "targeted": spec.targeted,
                 "domain": spec.domain,
                 "max_examples": spec.max_examples,
+                "min_clean_correct": self.suite.min_clean_correct,
                 "budget_table": schedule.table,
                 "budgets": list(schedule.declared),
             }
         )
-        examples = evenly_spaced(self.data.test_segments, spec.max_examples)
+        field = f"attack {spec.attack!r} max_examples"
+        examples = whole_tracks(self.data.test_tracks, spec.max_examples, field)
+        scored = spec.score and scores(spec, model.representation)
+        if scored:
+            self._check_score_set(spec, examples)
         return AttackCellSpec(
             key=key,
             **self._common(f"{entry} {spec.attack}/{backend}", entry, spec.attack, backend, examples),
@@ -162,9 +191,24 @@ class Planner:
             params=spec.params,
             targeted=spec.targeted,
             max_examples=spec.max_examples,
+            min_clean_correct=self.suite.min_clean_correct,
+            scored=scored,
             budget_table=schedule.table,
             budgets=schedule.declared,
         )
+
+    def _check_score_set(self, spec: AttackSpec, examples: tuple[int, ...] | None) -> None:
+        """A scored attack runs on exactly the score set, else one line naming the fields."""
+        score_set = whole_tracks(self.data.test_tracks, self.suite.score_max_examples, "score_max_examples")
+        if examples != score_set:
+            size = len(examples) if examples is not None else self.data.test_segments
+            wanted = len(score_set) if score_set is not None else self.data.test_segments
+            raise BenchmarkError(
+                f"attack {spec.attack!r} enters the score but runs on {size} segments (max_examples = "
+                f"{spec.max_examples}), not the score set's {wanted} (score_max_examples = "
+                f"{self.suite.score_max_examples}): set `score = false` on it (reported, not scored) or "
+                f"give it the score set's max_examples"
+            )
 
     def transfer_cells(self, spec: TransferSpec) -> list[TransferCellSpec]:
         source, target = self.models[spec.source], self.models[spec.target]
@@ -199,7 +243,7 @@ class Planner:
         for name, budget in table.attacks.items():
             attack, backend = name.split("/", 1)
             check_attack(attack, backend, {}, targeted=False, budgets=[budget], bounds=bounds)
-        examples = evenly_spaced(self.data.test_segments, table.max_examples)
+        examples = whole_tracks(self.data.test_tracks, table.max_examples, "transferability max_examples")
         cells = []
         for source in table.models:
             targets = tuple(entry for entry in table.models if entry != source)

@@ -47,6 +47,10 @@ class AttackCellSpec(CellSpec):
     params: dict[str, Any] = {}
     targeted: bool = False
     max_examples: int | None = None
+    #: an attack with fewer clean-correct examples reports FR as null
+    min_clean_correct: int = 1
+    #: whether the cell enters the primary score (on the score set; not part of the key)
+    scored: bool = False
     budget_table: str
     budgets: tuple[float, ...]
 

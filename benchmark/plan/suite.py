@@ -29,9 +29,13 @@ class AttackSpec(Strict):
     #: what the attack perturbs: the model's input representation (the seed papers' setting), or
     #: the waveform, end to end through the differentiable representation (DESIGN.md, Threat model)
     domain: Domain = "representation"
-    #: attack only this many test segments, evenly spaced over the test set (all when unset): the
-    #: RobustBench practice for attacks that cost minutes per example (CW, JSMA, AutoAttack)
+    #: attack only the segments of evenly spaced whole test tracks, at most this many segments (all
+    #: when unset): the RobustBench practice for attacks that cost minutes per example (CW, JSMA,
+    #: AutoAttack); whole tracks keep MV / SR meaningful
     max_examples: int | None = Field(None, ge=1)
+    #: whether the attack enters the primary score (only Linf epsilon attacks on the model's own
+    #: input can); one run on another example set than the suite's score set must set false
+    score: bool = True
     #: budget schedule per representation name, in that domain's normalized units; a waveform-
     #: domain attack keys its schedule ``waveform`` (amplitude) or ``snr_db`` (target SNR in dB,
     #: from the weakest attack -- the highest SNR -- down)
@@ -58,7 +62,7 @@ class TransferabilitySpec(Strict):
     max_examples: int | None = Field(None, ge=1)
 
 
-def _linf_epsilon(spec: AttackSpec) -> bool:
+def linf_epsilon(spec: AttackSpec) -> bool:
     """Whether the attack's budgets are Linf radii (its first backend speaks for all)."""
     cls = ATTACKS.get(f"{spec.attack}/{spec.backends[0]}")
     return cls.budget_kind == "epsilon" and cls.norm == "linf"
@@ -85,6 +89,12 @@ class Suite(Strict):
     #: budget of the primary leaderboard score per representation (worst-case robust accuracy over
     #: the attacks at that budget); a representation not listed uses each schedule's largest budget
     reference_budgets: dict[str, float] = {}
+    #: the score set: segments of evenly spaced whole test tracks, at most this many (all when unset);
+    #: every attack that enters the score runs on exactly this set
+    score_max_examples: int | None = Field(None, ge=1)
+    #: an attack cell with fewer clean-correct examples has no fooling rate (null, never 0), and the
+    #: entry is flagged ``few_correct``
+    min_clean_correct: int = Field(10, ge=1)
     tolerances: Tolerances = Tolerances()
 
     @model_validator(mode="after")
@@ -116,7 +126,7 @@ class Suite(Strict):
             schedules = [
                 a.budgets[representation]
                 for a in self.attacks
-                if representation in a.budgets and a.domain == "representation" and _linf_epsilon(a)
+                if representation in a.budgets and a.domain == "representation" and linf_epsilon(a)
             ]
             if not schedules:
                 raise ValueError(
@@ -124,8 +134,8 @@ class Suite(Strict):
                 )
             if any(budget not in schedule for schedule in schedules):
                 raise ValueError(
-                    f"reference budget {budget} for {representation!r} must be in every Linf epsilon "
-                    f"{representation!r} budget schedule"
+                    f"reference_budgets.{representation} = {budget} is not in every Linf epsilon "
+                    f"{representation!r} budget schedule: add it to each schedule or pick one they share"
                 )
         for table in self.transferability:
             for model in table.models:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmark.leaderboard.published import Kind, comparisons
+from benchmark.leaderboard.published import Kind, comparisons, not_comparable
 from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.publish.tables import Column, Table
 
@@ -40,6 +40,8 @@ def comparison_rows(entries: Sequence[LeaderboardEntry], folder: Path | None = N
         if p.sd is not None:
             shown += f" ± {_show(p.sd, c.kind)}"
         rows.append([c.entry, c.metric, _show(c.this_run, c.kind), shown, p.source])
+    for p in not_comparable(entries, folder):
+        rows.append([p.entry, f"not comparable: {p.not_comparable}", "—", p.printed, p.source])
     return rows
 
 

@@ -1,7 +1,8 @@
 """Publish: a plan's cell results assembled into one validated leaderboard entry per model.
 
-The score and the masking flags are computed here from the attack cells; every document is
-validated before any is written, so a failure leaves no partial leaderboard.
+The per-example ids, the score and the masking and sanity flags are computed here from the attack
+cells; every document is validated before any is written, so a failure leaves no partial
+leaderboard.
 """
 
 from __future__ import annotations
@@ -10,13 +11,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import benchmark
+from benchmark.bootstrap import accuracy_interval
 from benchmark.cells.inputs import Inputs
 from benchmark.jsonio import sha256_of
 from benchmark.leaderboard.io import entry_path, validate_entry, write_entry
-from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, LeaderboardEntry
-from benchmark.leaderboard.scoring import masking_flags, primary_score
+from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, Examples, Flag, LeaderboardEntry, Score
+from benchmark.leaderboard.scoring import majority_share, masking_flags, primary_score, sanity_flags
+from benchmark.metrics import correctness
+from benchmark.outcomes import example_ids, pack, packed
 from benchmark.plan.planner import Plan
+from benchmark.plan.specs import AttackCellSpec
 from benchmark.representations.base import domain_widths
 from benchmark.runtime import environment, git_state
 
@@ -36,6 +43,50 @@ def _dataset(plan: Plan, inputs: Inputs) -> dict[str, Any]:
     }
 
 
+def examples_document(plan: Plan, inputs: Inputs, entry: str) -> dict[str, Any]:
+    """The schema's ``Examples``: stable ids of every test segment, the suite's score set and the
+    clean outcomes with their track-bootstrap interval."""
+    test, model = inputs.test, inputs.model(entry)
+    tracks = test.track_index.cpu().numpy()
+    score_set = np.ones(len(tracks), dtype=bool)
+    if (chosen := plan.score_set()) is not None:
+        score_set[:] = False
+        score_set[list(chosen)] = True
+    bits = correctness(model.clean_logits, test.labels, test.track_index, test.track_labels)
+    clean = {level: values.numpy() for level, values in bits.items()}
+    return {
+        "ids": example_ids(test.track_ids, tracks.tolist()),
+        "score_set": pack(score_set),
+        "clean": packed(clean),
+        "clean_interval": accuracy_interval(clean, tracks, seed=plan.suite.seed),
+    }
+
+
+def _score_and_flags(
+    plan: Plan, inputs: Inputs, entry: str, cells: list[AttackCell], examples: Examples
+) -> tuple[Score | None, list[Flag]]:
+    """The per-example worst-case score over the cells the plan scores, the masking and sanity flags."""
+    suite, model = plan.suite, inputs.model(entry)
+    name = model.representation.name
+    score = primary_score(
+        cells,
+        representation=name,
+        reference_budgets=suite.reference_budgets,
+        examples=examples,
+        test_segments=len(inputs.test.labels),
+        scored={c.key for c in plan.owned(entry) if isinstance(c, AttackCellSpec) and c.scored},
+        seed=suite.seed,
+    )
+    flags = masking_flags(cells, widths=domain_widths(name)) + sanity_flags(
+        cells,
+        examples=examples,
+        classes=inputs.num_classes,
+        majority_share=majority_share(model.clean_logits.argmax(dim=1).cpu().numpy()),
+        min_clean_correct=suite.min_clean_correct,
+    )
+    return score, flags
+
+
 def entry_document(
     plan: Plan, inputs: Inputs, entry: str, results: dict[str, dict[str, Any]], provenance: dict[str, Any]
 ) -> dict[str, Any]:
@@ -45,8 +96,8 @@ def entry_document(
     by_kind = {kind: [results[c.key] for c in owned if c.kind == kind] for kind in ("attack", "transfer")}
     transferability = [results[c.key] for c in owned if c.kind == "transferability"]
     cells = [AttackCell.model_validate(cell) for cell in by_kind["attack"]]
-    name = model.representation.name
-    score = primary_score(cells, representation=name, reference_budgets=suite.reference_budgets)
+    examples = examples_document(plan, inputs, entry)
+    score, flags = _score_and_flags(plan, inputs, entry, cells, Examples.model_validate(examples))
     every = by_kind["attack"] + by_kind["transfer"] + transferability
     return {
         "schema_version": SCHEMA_VERSION,
@@ -65,11 +116,12 @@ def entry_document(
             "domain": model.domain,
             "clean": inputs.test.accuracy(model.clean_logits),
         },
+        "examples": examples,
         "attacks": by_kind["attack"],
         "transfer": by_kind["transfer"],
         "transferability": transferability,
         "score": score.model_dump(mode="json") if score else None,
-        "flags": [flag.model_dump(mode="json") for flag in masking_flags(cells, widths=domain_widths(name))],
+        "flags": [flag.model_dump(mode="json") for flag in flags],
         "submission": model.submission,
     }
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmark.jsonio import atomic_write_bytes
-from benchmark.leaderboard.schema import Accuracy, AttackCell, LeaderboardEntry
+from benchmark.leaderboard.schema import Accuracy, AttackCell, LeaderboardEntry, Score
 from benchmark.publish.comparison import comparison_tables
 from benchmark.publish.figures import fooling_curves_png, transferability_png
 from benchmark.publish.tables import Column, Table, to_markdown
@@ -26,9 +26,16 @@ ATTACK_COLUMNS = (
     Column("attack/backend"),
     *(
         Column(title, numeric=True)
-        for title in ("FR-AUC", "grads/ex @max", "grads/ex to FR≥0.9", "max budget")
+        for title in ("FR-AUC", "mean FR", "grads/ex @max", "grads/ex to FR≥0.9", "max budget")
     ),
-    *(Column(title, numeric=True) for title in ("FR % @max", "robust acc % @max (seg/MV/SR)", "SNR dB @max")),
+    *(
+        Column(title, numeric=True)
+        for title in (
+            "FR % @max (targeted: hit / misclassified)",
+            "robust acc % @max (seg/MV/SR)",
+            "SNR dB @max",
+        )
+    ),
 )
 TRANSFER_COLUMNS = (
     Column("source -> target"),
@@ -63,10 +70,12 @@ def attack_table(entries: Sequence[LeaderboardEntry]) -> Table:
                     _triple(entry.model.clean),
                     cell.label,
                     _num(cell.fr_auc, 3),
+                    _num(cell.fr_mean, 3),
                     _num(last.gradient_evals_per_example, 2),
                     _num(cell.gradient_evals_to_fr90, 2),
                     f"{last.budget:g} {UNIT_SHORT[cell.budget_unit]}".strip(),
-                    _pct(last.fooling_rate),
+                    _pct(last.fooling_rate)
+                    + (f" / {_pct(last.misclassified_rate)}" if cell.targeted else ""),
                     _triple(last.robust_accuracy),
                     _num(last.snr_db_mean),
                 ]
@@ -78,12 +87,23 @@ def _auc_and_cost(cell: AttackCell) -> str:
     return f"{_num(cell.fr_auc, 3)} / {_num(cell.per_budget[-1].gradient_evals_per_example, 1)}"
 
 
+def score_text(score: Score | None) -> str:
+    """The primary score with its interval, as every table and message shows it."""
+    if score is None:
+        return "—"
+    text = f"{100 * score.robust_accuracy.segment:.1f}"
+    if score.interval is not None:
+        text += f" [{100 * score.interval.segment.low:.1f}, {100 * score.interval.segment.high:.1f}]"
+    return text if score.method == "per_example_worst_case" else f"<= {text} (single attack)"
+
+
 def robustness_table(entries: Sequence[LeaderboardEntry]) -> Table:
     """Esmaeilpour et al. 2021 Tables 2-4 layout: one row per model, its recognition accuracy, then
     (FR-AUC, gradient evaluations per example at the largest budget) per attack."""
     attacks = list(dict.fromkeys(cell.label for entry in entries for cell in entry.attacks))
     columns = [Column("entry"), Column("representation"), Column("acc % (seg/MV/SR)", numeric=True)]
     columns += [Column(f"{name} AUC / grads", numeric=True) for name in attacks]
+    columns += [Column("score % (worst case)", numeric=True), Column("flags")]
     rows = []
     for entry in entries:
         cells = {cell.label: cell for cell in entry.attacks}
@@ -91,6 +111,7 @@ def robustness_table(entries: Sequence[LeaderboardEntry]) -> Table:
         for name in attacks:
             cell = cells.get(name)
             row.append("" if cell is None else _auc_and_cost(cell))
+        row += [score_text(entry.score), ", ".join(flag.code for flag in entry.flags) or "none"]
         rows.append(row)
     title = "Robustness (Esmaeilpour et al. 2021, Tables 2-4 layout: FR-AUC / gradients per example)"
     return Table(title, columns, rows if any(entry.attacks for entry in entries) else [])
