@@ -16,7 +16,8 @@ import torch
 from benchmark.attacks.base import AttackResult, build_attack
 from benchmark.bootstrap import accuracy_interval
 from benchmark.budgets import Bounds, Schedule
-from benchmark.cells.inputs import Inputs, TestSet, batches
+from benchmark.cells.inputs import Inputs, batches
+from benchmark.cells.testset import TestSet
 from benchmark.leaderboard.schema import AttackCell
 from benchmark.metrics import (
     correctness,
