@@ -1,6 +1,6 @@
 """Hugging Face models: tiny randomly initialised ``save_pretrained`` folders (built here, no
 download) load as waveform classifiers whose torch front-ends match the real feature extractors;
-every bad folder is one line; a wav2vec2 folder submits end to end on the tiny suite."""
+every bad folder is one line; a wav2vec2 folder validates and submits end to end."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from tiny_suite import TINY_SUITE
+from test_submission import TINY_SUITE as SUBMISSION_SUITE
 
 from benchmark.cli import main
 from benchmark.data.synth10 import Synth10
 from benchmark.errors import BenchmarkError
 from benchmark.leaderboard.io import read_entry
-from benchmark.models.hf_folder import require_transformers
+from benchmark.models.hf_folder import read_pretrained, require_transformers
 from benchmark.models.hf_frontends import torch_front_end
 from benchmark.models.huggingface import load_huggingface
+from benchmark.submission.loading import build, check_model
 
 CLASSES = Synth10.classes
 RATE = 16000
@@ -227,17 +228,14 @@ def test_without_transformers_the_error_names_the_extra(monkeypatch):
         require_transformers()
 
 
+#: the README's manifest for a Hugging Face folder
 MANIFEST = """
 name = "hf-tiny"
-authors = ["Test"]
+authors = ["You"]
 license = "MIT"
 dataset = "synth10"
 huggingface = "model"
-
-[input]
-domain = "waveform"
-sample_rate = 16000
-samples = 16000
+input = { domain = "waveform", sample_rate = 16000, samples = 16000 }
 """
 
 
@@ -258,7 +256,7 @@ def submission(transformers, tmp_path) -> Path:
             "huggingface replaces entry_point",
         ),
         ('huggingface = "model"', "", "give entry_point and weights (your torch code), or huggingface ="),
-        ('domain = "waveform"', 'domain = "representation"\nrepresentation = "stft"', "takes raw audio"),
+        ('domain = "waveform"', 'domain = "representation", representation = "stft"', "takes raw audio"),
         ('huggingface = "model"', 'huggingface = "../elsewhere"', "leaves the submission folder"),
     ],
 )
@@ -276,19 +274,33 @@ def test_a_pickle_in_the_folder_fails_before_the_worker_starts(submission, one_l
     assert "holds pytorch_model.bin, a pickle checkpoint" in one_line_error()
 
 
+def test_the_worker_builds_and_checks_a_folder(submission):
+    """What the worker does for `arb validate`, in process: build, then the forward/backward check."""
+    built = build(submission)
+    report = check_model(built, torch.device("cpu"))
+    assert report["architecture"] == "Wav2Vec2ForSequenceClassification"
+    assert report["input_shape"] == [1, RATE] and report["output_shape"] == [2, len(CLASSES)]
+    assert built.weights_sha256 == read_pretrained(submission / "model").sha256()
+
+
 @pytest.mark.slow
 def test_a_wav2vec2_folder_validates_and_submits_end_to_end(submission, tmp_path, capsys):
+    """Through the CLI and the worker process (about a minute on 2 busy cores: the worker imports
+    transformers twice)."""
     assert main(["validate", str(submission), "--device", "cpu"]) == 0
     assert "huggingface:model builds Wav2Vec2ForSequenceClassification" in capsys.readouterr().out
-    suite = tmp_path / "tiny.toml"
-    suite.write_text(TINY_SUITE)
+    suite = tmp_path / "tiny_submit.toml"
+    suite.write_text(SUBMISSION_SUITE)
     output = tmp_path / "leaderboards"
     args = ["submit", str(submission), "--suite", str(suite), "--device", "cpu", "--output", str(output)]
     assert main(args) == 0
-    entry = read_entry(output / "tiny" / "v1" / "synth10" / "hf-tiny.json")
+    entry = read_entry(output / "tiny_submit" / "v1" / "synth10" / "hf-tiny.json")
     assert entry.submission is not None and entry.submission.entry_point == "huggingface:model"
     assert entry.model.architecture == "Wav2Vec2ForSequenceClassification"
-    attacked = {(cell.attack, cell.backend) for cell in entry.attacks}
-    assert attacked == {("fgsm", "native"), ("fgsm", "art"), ("bim_b", "art")}  # the waveform budgets
-    assert all(p.success_rate is not None for cell in entry.attacks for p in cell.per_budget)
-    assert not list((submission / "model").rglob("__pycache__"))
+    assert entry.model.domain == "waveform"
+    assert [(cell.attack, cell.backend) for cell in entry.attacks] == [("fgsm", "native")]
+    assert [p.gradient_evals_per_example for p in entry.attacks[0].per_budget] == [1.0, 1.0]
+    assert entry.score is not None and entry.score.budget == 0.05
+    assert sorted(path.name for path in submission.rglob("*")) == sorted(
+        ["submission.toml", "model", "config.json", "model.safetensors", "preprocessor_config.json"]
+    )  # nothing written into the submission
