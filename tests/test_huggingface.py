@@ -21,6 +21,7 @@ from benchmark.models.hf_folder import read_pretrained, require_transformers
 from benchmark.models.hf_frontends import torch_front_end
 from benchmark.models.huggingface import load_huggingface
 from benchmark.submission.loading import build, check_model
+from benchmark.submission.manifest import load_manifest
 
 CLASSES = Synth10.classes
 RATE = 16000
@@ -272,6 +273,21 @@ def test_a_pickle_in_the_folder_fails_before_the_worker_starts(submission, one_l
     monkeypatch.setattr("benchmark.submission.commands.run_worker", lambda *a, **k: pytest.fail("ran"))
     assert main(["validate", str(submission), "--device", "cpu"]) == 2
     assert "holds pytorch_model.bin, a pickle checkpoint" in one_line_error()
+
+
+def test_a_file_symlinked_out_of_the_submission_is_refused(submission, tmp_path, one_line_error):
+    weights = submission / "model" / "model.safetensors"
+    outside = weights.rename(tmp_path / "elsewhere.safetensors")
+    weights.symlink_to(outside)
+    assert main(["validate", str(submission), "--device", "cpu"]) == 2
+    assert "file 'model/model.safetensors' is a symlink to" in one_line_error()
+
+
+def test_the_submission_folder_itself_may_be_the_model_folder(transformers, tmp_path):
+    folder = save_tiny(transformers, tmp_path / "hf-tiny")
+    (folder / "submission.toml").write_text(MANIFEST.replace('huggingface = "model"', 'huggingface = "."'))
+    manifest, pretrained = load_manifest(folder)
+    assert pretrained == folder.resolve() and manifest.source == "huggingface:."
 
 
 def test_the_worker_builds_and_checks_a_folder(submission):

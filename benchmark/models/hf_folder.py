@@ -121,17 +121,18 @@ def read_pretrained(folder: Path) -> PretrainedFolder:
 
 
 def check_fits(
-    pretrained: PretrainedFolder, *, classes: Sequence[str], dataset: str, sample_rate: int
+    pretrained: PretrainedFolder, *, classes: Sequence[str] | None, dataset: str, sample_rate: int
 ) -> None:
-    """The model's labels must be ``dataset``'s classes (count, and order where the names agree)
-    and its feature extractor must take audio at ``sample_rate``."""
+    """The model's labels must be ``dataset``'s classes (count, and order where the names agree;
+    ``None``: known only once the data is read, as for ``folder``) and its feature extractor must
+    take audio at ``sample_rate``."""
     labels, where = pretrained.labels, pretrained.path / CONFIG
-    if len(labels) != len(classes):
+    if classes is not None and len(labels) != len(classes):
         raise CheckpointError(
             f"{where}: the model has {len(labels)} labels but {dataset} has {len(classes)} classes; "
             f"fine-tune it with num_labels={len(classes)} and id2label in {dataset}'s class order"
         )
-    if set(labels) == set(classes) and labels != list(classes):
+    if classes is not None and set(labels) == set(classes) and labels != list(classes):
         raise CheckpointError(
             f"{where}: id2label orders the classes differently from {dataset} ({', '.join(classes)}); "
             f"permute the classifier's rows and id2label to that order"

@@ -119,10 +119,10 @@ def load_huggingface(
     dataset: str = "the dataset",
     sample_rate: int | None = None,
 ) -> HuggingFaceClassifier:
-    """Load a local ``save_pretrained`` audio classifier as a waveform model; with ``classes``
-    and ``sample_rate`` (a suite's), also check that its labels and sampling rate fit."""
+    """Load a local ``save_pretrained`` audio classifier as a waveform model; with a suite's
+    ``sample_rate`` (and its dataset's ``classes``), also check that they fit the model."""
     pretrained = read_pretrained(Path(folder).resolve())
-    if classes is not None and sample_rate is not None:
+    if sample_rate is not None:
         check_fits(pretrained, classes=classes, dataset=dataset, sample_rate=sample_rate)
     require_transformers()
     model, extractor = _load_model(pretrained)

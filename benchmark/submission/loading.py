@@ -134,7 +134,7 @@ def _build_huggingface(folder: Path, manifest: Manifest, pretrained: Path) -> Su
 
     network = load_huggingface(
         pretrained,
-        classes=DATASETS.get(manifest.dataset).classes,
+        classes=getattr(DATASETS.get(manifest.dataset), "classes", None),
         dataset=manifest.dataset,
         sample_rate=manifest.input.sample_rate,
     )

@@ -233,7 +233,7 @@ def pretrained_folder(folder: Path, relative: str, manifest: Manifest) -> Pretra
         for child in sorted(path.iterdir()):
             inside(folder, str(child.relative_to(folder)), "file")
     pretrained = read_pretrained(path)
-    classes = DATASETS.get(manifest.dataset).classes
+    classes = getattr(DATASETS.get(manifest.dataset), "classes", None)  # per copy for `folder`
     check_fits(pretrained, classes=classes, dataset=manifest.dataset, sample_rate=manifest.input.sample_rate)
     require_transformers()
     return pretrained
