@@ -20,8 +20,9 @@ from benchmark.leaderboard.io import read_entry
 from benchmark.models.hf_folder import read_pretrained, require_transformers
 from benchmark.models.hf_frontends import torch_front_end
 from benchmark.models.huggingface import load_huggingface
+from benchmark.paths import project_root
 from benchmark.submission.loading import build, check_model
-from benchmark.submission.manifest import load_manifest
+from benchmark.submission.manifest import load_manifest, read_manifest
 
 CLASSES = Synth10.classes
 RATE = 16000
@@ -288,6 +289,15 @@ def test_the_submission_folder_itself_may_be_the_model_folder(transformers, tmp_
     (folder / "submission.toml").write_text(MANIFEST.replace('huggingface = "model"', 'huggingface = "."'))
     manifest, pretrained = load_manifest(folder)
     assert pretrained == folder.resolve() and manifest.source == "huggingface:."
+
+
+def test_the_model_identity_names_only_the_kind_in_use(submission):
+    """A code submission's cell keys (and targeted attacks' targets) are what they were before the
+    huggingface field existed; a Hugging Face one names its folder."""
+    example = read_manifest(project_root() / "submissions" / "example-cnn2d-stft").identity()
+    assert "huggingface" not in example and example["entry_point"] == "model:build"
+    identity = read_manifest(submission).identity()
+    assert identity["huggingface"] == "model" and not {"entry_point", "weights"} & set(identity)
 
 
 def test_the_worker_builds_and_checks_a_folder(submission):

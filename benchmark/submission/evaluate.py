@@ -38,7 +38,7 @@ class SubmittedModel:
             submission.representation,
             network,
             identity={
-                "submission": submission.manifest.model_dump(mode="json"),
+                "submission": submission.manifest.identity(),
                 "weights_sha256": submission.weights_sha256,
                 "code_sha256": self.info["code_sha256"],
             },

@@ -139,6 +139,12 @@ class Manifest(Strict):
             raise ValueError('a huggingface model takes raw audio: set input.domain = "waveform"')
         return self
 
+    def identity(self) -> dict[str, Any]:
+        """The manifest as JSON data without the other kind's unset fields, so that a code
+        submission's cell keys (and the targets drawn from them) stay what they were."""
+        unused = {"huggingface"} if self.huggingface is None else {"entry_point", "weights"}
+        return self.model_dump(mode="json", exclude=unused)
+
     @property
     def source(self) -> str:
         """What builds the model: the entry point, or ``huggingface:<folder>``."""
