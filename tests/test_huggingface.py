@@ -1,6 +1,6 @@
 """Hugging Face models: tiny randomly initialised ``save_pretrained`` folders (built here, no
 download) load as waveform classifiers whose torch front-ends match the real feature extractors;
-every bad folder is one line; a wav2vec2 folder validates and submits end to end."""
+every bad folder is one line (the submission side: test_submission_huggingface.py)."""
 
 from __future__ import annotations
 
@@ -11,21 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from test_submission import TINY_SUITE as SUBMISSION_SUITE
+from hf_models import CLASSES, RATE, add_pickle_checkpoint, save_tiny, tiny_config
 
-from benchmark.cli import main
-from benchmark.data.synth10 import Synth10
 from benchmark.errors import BenchmarkError
-from benchmark.leaderboard.io import read_entry
-from benchmark.models.hf_folder import read_pretrained, require_transformers
+from benchmark.models.hf_folder import require_transformers
 from benchmark.models.hf_frontends import torch_front_end
 from benchmark.models.huggingface import load_huggingface
-from benchmark.paths import project_root
-from benchmark.submission.loading import build, check_model
-from benchmark.submission.manifest import load_manifest, read_manifest
 
-CLASSES = Synth10.classes
-RATE = 16000
 #: how far a torch front-end may be from its feature extractor: |got - expected| <= ATOL + RTOL *
 #: |expected| (float32 FFTs summed in another order; measured on this machine: under 1e-5 on the
 #: normalised features of magnitude ~1, under 2e-4 on raw log-Mel values up to ~10)
@@ -34,37 +26,8 @@ ATOL = RTOL = 1e-4
 
 @pytest.fixture
 def transformers():
+    """The optional ``transformers`` package (the ``hf`` extra), or the test is skipped."""
     return pytest.importorskip("transformers", reason="the hf extra (transformers) is not installed")
-
-
-def tiny_config(transformers, kind: str, labels: int):
-    """A randomly initialised classifier config a few thousand parameters large."""
-    common = {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32}
-    if kind == "ast":
-        return transformers.ASTConfig(
-            **common, max_length=100, frequency_stride=16, time_stride=16, num_labels=labels
-        )
-    convolutions = {"conv_dim": (8, 8), "conv_kernel": (10, 3), "conv_stride": (5, 2)}
-    positions = {"num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 2}
-    config = {"wav2vec2": "Wav2Vec2Config", "hubert": "HubertConfig", "wavlm": "WavLMConfig"}[kind]
-    return getattr(transformers, config)(
-        **common, **convolutions, **positions, classifier_proj_size=8, num_labels=labels
-    )
-
-
-def save_tiny(transformers, folder: Path, kind: str = "wav2vec2", labels: int = len(CLASSES)) -> Path:
-    """``model.save_pretrained`` + ``feature_extractor.save_pretrained`` of a tiny model."""
-    torch.manual_seed(0)
-    config = tiny_config(transformers, kind, labels)
-    config.id2label = {i: name for i, name in enumerate(CLASSES)} if labels == len(CLASSES) else None
-    transformers.AutoModelForAudioClassification.from_config(config).save_pretrained(folder)
-    extractor = (
-        transformers.ASTFeatureExtractor(max_length=100)
-        if kind == "ast"
-        else transformers.Wav2Vec2FeatureExtractor(do_normalize=True)
-    )
-    extractor.save_pretrained(folder)
-    return folder
 
 
 def random_audio(batch: int, samples: int, amplitude: float, seed: int = 0) -> np.ndarray:
@@ -135,10 +98,6 @@ def _edit_json(path: Path, **changes) -> None:
     path.write_text(json.dumps({**data, **changes}))
 
 
-def _bin_checkpoint(folder: Path) -> None:
-    (folder / "pytorch_model.bin").write_bytes(b"\x80\x04K\x00.")  # a pickle of 0
-
-
 BAD_FOLDERS = {
     "no config.json": (
         lambda f: (f / "config.json").unlink(),
@@ -149,7 +108,7 @@ BAD_FOLDERS = {
         lambda f: (f / "preprocessor_config.json").unlink(),
         "has no preprocessor_config.json; save the feature extractor too",
     ),
-    "a .bin checkpoint": (_bin_checkpoint, "holds pytorch_model.bin, a pickle checkpoint"),
+    "a .bin checkpoint": (add_pickle_checkpoint, "holds pytorch_model.bin, a pickle checkpoint"),
     "remote code": (
         lambda f: _edit_json(f / "config.json", auto_map={"AutoModelForAudioClassification": "x.Y"}),
         "names custom code (auto_map), which would run on load; remote code is never run",
@@ -228,105 +187,3 @@ def test_without_transformers_the_error_names_the_extra(monkeypatch):
     )
     with pytest.raises(BenchmarkError, match=r"pip install 'audio-robustbench\[hf\]'"):
         require_transformers()
-
-
-#: the README's manifest for a Hugging Face folder
-MANIFEST = """
-name = "hf-tiny"
-authors = ["You"]
-license = "MIT"
-dataset = "synth10"
-huggingface = "model"
-input = { domain = "waveform", sample_rate = 16000, samples = 16000 }
-"""
-
-
-@pytest.fixture
-def submission(transformers, tmp_path) -> Path:
-    folder = tmp_path / "hf-tiny"
-    save_tiny(transformers, folder / "model")
-    (folder / "submission.toml").write_text(MANIFEST)
-    return folder
-
-
-@pytest.mark.parametrize(
-    ("old", "new", "message"),
-    [
-        (
-            'huggingface = "model"',
-            'huggingface = "model"\nentry_point = "m:f"',
-            "huggingface replaces entry_point",
-        ),
-        ('huggingface = "model"', "", "give entry_point and weights (your torch code), or huggingface ="),
-        ('domain = "waveform"', 'domain = "representation", representation = "stft"', "takes raw audio"),
-        ('huggingface = "model"', 'huggingface = "../elsewhere"', "leaves the submission folder"),
-    ],
-)
-def test_a_bad_manifest_is_one_line(submission, old, new, message, one_line_error):
-    manifest = submission / "submission.toml"
-    manifest.write_text(manifest.read_text().replace(old, new))
-    assert main(["validate", str(submission), "--device", "cpu"]) == 2
-    assert message in one_line_error()
-
-
-def test_a_pickle_in_the_folder_fails_before_the_worker_starts(submission, one_line_error, monkeypatch):
-    _bin_checkpoint(submission / "model")
-    monkeypatch.setattr("benchmark.submission.commands.run_worker", lambda *a, **k: pytest.fail("ran"))
-    assert main(["validate", str(submission), "--device", "cpu"]) == 2
-    assert "holds pytorch_model.bin, a pickle checkpoint" in one_line_error()
-
-
-def test_a_file_symlinked_out_of_the_submission_is_refused(submission, tmp_path, one_line_error):
-    weights = submission / "model" / "model.safetensors"
-    outside = weights.rename(tmp_path / "elsewhere.safetensors")
-    weights.symlink_to(outside)
-    assert main(["validate", str(submission), "--device", "cpu"]) == 2
-    assert "file 'model/model.safetensors' is a symlink to" in one_line_error()
-
-
-def test_the_submission_folder_itself_may_be_the_model_folder(transformers, tmp_path):
-    folder = save_tiny(transformers, tmp_path / "hf-tiny")
-    (folder / "submission.toml").write_text(MANIFEST.replace('huggingface = "model"', 'huggingface = "."'))
-    manifest, pretrained = load_manifest(folder)
-    assert pretrained == folder.resolve() and manifest.source == "huggingface:."
-
-
-def test_the_model_identity_names_only_the_kind_in_use(submission):
-    """A code submission's cell keys (and targeted attacks' targets) are what they were before the
-    huggingface field existed; a Hugging Face one names its folder."""
-    example = read_manifest(project_root() / "submissions" / "example-cnn2d-stft").identity()
-    assert "huggingface" not in example and example["entry_point"] == "model:build"
-    identity = read_manifest(submission).identity()
-    assert identity["huggingface"] == "model" and not {"entry_point", "weights"} & set(identity)
-
-
-def test_the_worker_builds_and_checks_a_folder(submission):
-    """What the worker does for `arb validate`, in process: build, then the forward/backward check."""
-    built = build(submission)
-    report = check_model(built, torch.device("cpu"))
-    assert report["architecture"] == "Wav2Vec2ForSequenceClassification"
-    assert report["input_shape"] == [1, RATE] and report["output_shape"] == [2, len(CLASSES)]
-    assert built.weights_sha256 == read_pretrained(submission / "model").sha256()
-
-
-@pytest.mark.slow
-def test_a_wav2vec2_folder_validates_and_submits_end_to_end(submission, tmp_path, capsys):
-    """Through the CLI and the worker process (about a minute on 2 busy cores: the worker imports
-    transformers twice)."""
-    assert main(["validate", str(submission), "--device", "cpu"]) == 0
-    assert "huggingface:model builds Wav2Vec2ForSequenceClassification" in capsys.readouterr().out
-    suite = tmp_path / "tiny_submit.toml"
-    suite.write_text(SUBMISSION_SUITE)
-    output = tmp_path / "leaderboards"
-    args = ["submit", str(submission), "--suite", str(suite), "--device", "cpu", "--output", str(output)]
-    assert main(args) == 0
-    entry = read_entry(output / "tiny_submit" / "v1" / "synth10" / "hf-tiny.json")
-    assert entry.submission is not None and entry.submission.entry_point == "huggingface:model"
-    assert entry.model.architecture == "Wav2Vec2ForSequenceClassification"
-    assert entry.model.domain == "waveform"
-    assert [(cell.attack, cell.backend) for cell in entry.attacks] == [("fgsm", "native")]
-    assert [p.gradient_evals_per_example for p in entry.attacks[0].per_budget] == [1.0, 1.0]
-    assert entry.score is not None and entry.score.budget == 0.05
-    assert sorted(path.name for path in submission.rglob("*")) == sorted(
-        ["submission.toml", "model", "config.json", "model.safetensors", "preprocessor_config.json"]
-    )  # nothing written into the submission
