@@ -1,6 +1,6 @@
 """Hugging Face models: tiny randomly initialised ``save_pretrained`` folders (built here, no
 download) load as waveform classifiers whose torch front-ends match the real feature extractors;
-every bad folder is one line (the submission side: test_submission_huggingface.py)."""
+every bad folder is one line (submissions: test_submission_huggingface.py)."""
 
 from __future__ import annotations
 
@@ -108,7 +108,10 @@ BAD_FOLDERS = {
         lambda f: (f / "preprocessor_config.json").unlink(),
         "has no preprocessor_config.json; save the feature extractor too",
     ),
-    "a .bin checkpoint": (add_pickle_checkpoint, "holds pytorch_model.bin, a pickle checkpoint"),
+    "a .bin checkpoint": (
+        add_pickle_checkpoint,
+        "holds pickle files (pytorch_model.bin), which run arbitrary code",
+    ),
     "remote code": (
         lambda f: _edit_json(f / "config.json", auto_map={"AutoModelForAudioClassification": "x.Y"}),
         "names custom code (auto_map), which would run on load; remote code is never run",

@@ -62,7 +62,7 @@ def test_a_pickle_in_the_folder_fails_before_the_worker_starts(submission, one_l
     add_pickle_checkpoint(submission / "model")
     monkeypatch.setattr("benchmark.submission.commands.run_worker", lambda *a, **k: pytest.fail("ran"))
     assert main(["validate", str(submission), "--device", "cpu"]) == 2
-    assert "holds pytorch_model.bin, a pickle checkpoint" in one_line_error()
+    assert "holds pickle files (pytorch_model.bin), which run arbitrary code" in one_line_error()
 
 
 def test_a_file_symlinked_out_of_the_submission_is_refused(submission, tmp_path, one_line_error):

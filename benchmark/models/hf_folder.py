@@ -99,8 +99,8 @@ def read_pretrained(folder: Path) -> PretrainedFolder:
     pickles = sorted(path.name for path in folder.iterdir() if path.suffix.lower() in PICKLE_SUFFIXES)
     if pickles:
         raise CheckpointError(
-            f"{folder} holds {', '.join(pickles)}, a pickle checkpoint (loading one runs arbitrary code); "
-            f"save the model with model.save_pretrained(folder) (safetensors) and delete the pickle files"
+            f"{folder} holds pickle files ({', '.join(pickles)}), which run arbitrary code when loaded; "
+            f"save the model with model.save_pretrained(folder) (safetensors) and delete them"
         )
     config = _read_json(folder / CONFIG, f"it is not a save_pretrained folder: save it with {SAVE}")
     weights = _safetensors(folder)
