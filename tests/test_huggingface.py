@@ -80,6 +80,7 @@ def test_a_folder_loads_as_a_differentiable_waveform_classifier(transformers, ki
     audio = torch.from_numpy(random_audio(2, RATE, 0.5)).requires_grad_(True)
     logits = network(audio)
     assert logits.shape == (2, len(CLASSES)) and network.architecture == ARCHITECTURES[kind]
+    assert network.sample_rate == RATE and network.labels == list(CLASSES)
     # the same logits as the transformers pipeline: extractor in numpy, then the model
     extractor = transformers.AutoFeatureExtractor.from_pretrained(folder)
     model = transformers.AutoModelForAudioClassification.from_pretrained(folder).eval()

@@ -38,11 +38,13 @@ OPTIONS: dict[str, Any] = {"local_files_only": True, "trust_remote_code": False}
 
 class HuggingFaceClassifier(nn.Module):
     """Audio ``(B, T)`` (or the waveform representation's ``(B, 1, T)``) -> logits ``(B, labels)``:
-    the feature extractor's torch equivalent, then the ``transformers`` model."""
+    the feature extractor's torch equivalent, then the ``transformers`` model. ``sample_rate`` and
+    ``labels`` (logit order) say which data it fits."""
 
-    def __init__(self, front_end: nn.Module, model: nn.Module) -> None:
+    def __init__(self, front_end: nn.Module, model: nn.Module, sample_rate: int, labels: list[str]) -> None:
         super().__init__()
         self.front_end, self.model = front_end, model
+        self.sample_rate, self.labels = sample_rate, labels
 
     @property
     def architecture(self) -> str:
@@ -127,4 +129,6 @@ def load_huggingface(
     require_transformers()
     model, extractor = _load_model(pretrained)
     _check_front_end(pretrained, model, extractor)
-    return HuggingFaceClassifier(torch_front_end(extractor), model)
+    return HuggingFaceClassifier(
+        torch_front_end(extractor), model, pretrained.sampling_rate, pretrained.labels
+    )
