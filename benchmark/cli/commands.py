@@ -183,9 +183,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     manifest, report = validate(args.path, limits=_limits(args), device=args.device, suite=args.suite)
     shape = "x".join(str(n) for n in report["input_shape"])
+    weights = manifest.weights or f"{manifest.huggingface}/ (safetensors)"
     print(
-        f"{args.path}: valid. {manifest.entry_point} builds {report['architecture']} "
-        f"({report['parameters']:,} parameters); weights {manifest.weights} load; "
+        f"{args.path}: valid. {manifest.source} builds {report['architecture']} "
+        f"({report['parameters']:,} parameters); weights {weights} load; "
         f"{manifest.input.representation_name} input {shape} -> logits {tuple(report['output_shape'])}, "
         f"finite; the input gradient is finite and non-zero ({report['seconds']:.1f} s in the worker)"
         + (f"; suite {args.suite!r} can evaluate it" if args.suite else "")

@@ -25,6 +25,8 @@ from benchmark.registry import MODELS
 from benchmark.representations.base import Representation, build_representation
 
 CARD_VERSION = 1
+#: extensions of pickle-based checkpoints: loading one runs arbitrary code
+PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin"}
 
 
 @dataclass

@@ -12,7 +12,7 @@ from benchmark.data.protocol import DataInfo
 from benchmark.harness.run import run_suite
 from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.plan.suite import AttackSpec, Suite
-from benchmark.submission.loading import Submission
+from benchmark.submission.loading import Submission, architecture
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,13 @@ class SubmittedModel:
             submission.representation,
             network,
             identity={
-                "submission": submission.manifest.model_dump(mode="json"),
+                "submission": submission.manifest.identity(),
                 "weights_sha256": submission.weights_sha256,
                 "code_sha256": self.info["code_sha256"],
             },
             info={
-                "architecture": type(network).__name__,
-                "config": submission.manifest.entry_point,
+                "architecture": architecture(network),
+                "config": submission.manifest.source,
                 "parameters": sum(p.numel() for p in network.parameters()),
                 "checkpoint_sha256": submission.weights_sha256,
             },

@@ -21,6 +21,7 @@ from torch import nn
 
 from benchmark.errors import BenchmarkError, SubmissionError
 from benchmark.jsonio import sha256_file
+from benchmark.models.hf_folder import read_pretrained
 from benchmark.registry import DATASETS, REPRESENTATIONS
 from benchmark.representations.base import Representation
 from benchmark.submission.manifest import Manifest, load_manifest
@@ -38,6 +39,11 @@ class Submission:
     weights_sha256: str
 
 
+def architecture(network: nn.Module) -> str:
+    """The model's class name, or the class a wrapper names (a Hugging Face model's)."""
+    return str(getattr(network, "architecture", type(network).__name__))
+
+
 def describe(error: BaseException, fix: str) -> str:
     """``Type: first line; fix`` for an exception from submitted code; when memory ran out the
     fix is the memory limit's."""
@@ -53,7 +59,9 @@ def build(folder: Path) -> Submission:
     load its weights; every failure is one line naming the manifest field or file."""
     manifest, weights = load_manifest(folder)
     folder = folder.resolve()
-    entry = manifest.entry_point
+    if manifest.huggingface is not None:
+        return _build_huggingface(folder, manifest, weights)
+    entry = manifest.source
     sys.path.insert(0, str(folder))
     try:
         module = importlib.import_module(manifest.module)
@@ -103,6 +111,10 @@ def build(folder: Path) -> Submission:
                 f"weights file {manifest.weights!r} has non-finite values (NaN or inf) in {name!r}; "
                 f"fix the checkpoint"
             )
+    return Submission(folder, manifest, _representation(manifest), network.eval(), sha256_file(weights))
+
+
+def _representation(manifest: Manifest) -> Representation:
     spec = manifest.input
     try:
         representation = REPRESENTATIONS.get(spec.representation_name)(
@@ -112,7 +124,22 @@ def build(folder: Path) -> Submission:
         raise SubmissionError(
             "input.representation_params: " + describe(error, "use the representation's parameters")
         ) from None
-    return Submission(folder, manifest, representation.eval(), network.eval(), sha256_file(weights))
+    return representation.eval()
+
+
+def _build_huggingface(folder: Path, manifest: Manifest, pretrained: Path) -> Submission:
+    """A ``save_pretrained`` folder: transformers builds the model from its config and safetensors
+    (no submitted code runs), wrapped to take the waveform; its checksum covers configs and weights."""
+    from benchmark.models.huggingface import load_huggingface
+
+    network = load_huggingface(
+        pretrained,
+        classes=getattr(DATASETS.get(manifest.dataset), "classes", None),
+        dataset=manifest.dataset,
+        sample_rate=manifest.input.sample_rate,
+    )
+    checksum = read_pretrained(pretrained).sha256()
+    return Submission(folder, manifest, _representation(manifest), network.eval(), checksum)
 
 
 def check_model(submission: Submission, device: torch.device) -> dict[str, Any]:
@@ -164,5 +191,5 @@ def check_model(submission: Submission, device: torch.device) -> dict[str, Any]:
         "input_shape": list(shape[1:]),
         "output_shape": list(expected),
         "parameters": sum(p.numel() for p in submission.network.parameters()),
-        "architecture": type(submission.network).__name__,
+        "architecture": architecture(submission.network),
     }

@@ -13,14 +13,14 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 
 from benchmark.errors import SubmissionError, UnknownNameError
 from benchmark.jsonio import sha256_file
+from benchmark.models.hf_folder import PretrainedFolder, check_fits, read_pretrained, require_transformers
+from benchmark.models.reference import PICKLE_SUFFIXES
 from benchmark.paths import installed, project_root
 from benchmark.registry import DATASETS, REPRESENTATIONS, Registry
 from benchmark.validation import Strict
 
 MANIFEST = "submission.toml"
 TEMPLATE = "submissions/submission.template.toml"
-#: extensions of pickle-based checkpoints: loading one runs arbitrary code
-PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin"}
 IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
@@ -82,10 +82,15 @@ class Manifest(Strict):
     paper: str | None = Field(None, pattern=r"^https?://\S+$", description="link to the paper or report")
     license: str = Field(min_length=1)
     dataset: str
-    entry_point: str = Field(
-        description="module:function; the function takes no arguments and returns a torch.nn.Module"
+    entry_point: str | None = Field(
+        None, description="module:function; the function takes no arguments and returns a torch.nn.Module"
     )
-    weights: str = Field(description="safetensors file, relative to the submission folder")
+    weights: str | None = Field(None, description="safetensors file, relative to the submission folder")
+    huggingface: str | None = Field(
+        None,
+        description="instead of entry_point and weights: a transformers save_pretrained folder of an "
+        "audio classifier, relative to the submission folder ('.': the folder itself)",
+    )
     input: InputSpec
 
     @field_validator("name")
@@ -99,8 +104,8 @@ class Manifest(Strict):
 
     @field_validator("entry_point")
     @classmethod
-    def _entry_point_is_module_function(cls, value: str) -> str:
-        if not re.fullmatch(rf"{IDENTIFIER}(\.{IDENTIFIER})*:{IDENTIFIER}", value):
+    def _entry_point_is_module_function(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(rf"{IDENTIFIER}(\.{IDENTIFIER})*:{IDENTIFIER}", value):
             raise ValueError(f"{value!r} must look like module:function, e.g. 'model:build'")
         return value
 
@@ -111,7 +116,9 @@ class Manifest(Strict):
 
     @field_validator("weights")
     @classmethod
-    def _weights_are_safetensors(cls, value: str) -> str:
+    def _weights_are_safetensors(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         suffix = Path(value).suffix.lower()
         if suffix in PICKLE_SUFFIXES:
             raise ValueError(
@@ -124,18 +131,46 @@ class Manifest(Strict):
             raise ValueError(f"{value!r} must be a .safetensors file (safetensors.torch.save_file)")
         return value
 
+    @model_validator(mode="after")
+    def _one_kind_of_model(self) -> Manifest:
+        """Code and weights, or a Hugging Face folder (which takes raw audio)."""
+        if self.huggingface is None and (self.entry_point is None or self.weights is None):
+            raise ValueError(
+                "give entry_point and weights (your torch code), or huggingface = the save_pretrained "
+                f"folder (see {TEMPLATE})"
+            )
+        if self.huggingface is not None and (self.entry_point is not None or self.weights is not None):
+            raise ValueError("huggingface replaces entry_point and weights: remove those two fields")
+        if self.huggingface is not None and self.input.domain != "waveform":
+            raise ValueError('a huggingface model takes raw audio: set input.domain = "waveform"')
+        return self
+
+    def identity(self) -> dict[str, Any]:
+        """The manifest as JSON data without the other kind's unset fields, so that a code
+        submission's cell keys (and the targets drawn from them) stay what they were."""
+        unused = {"huggingface"} if self.huggingface is None else {"entry_point", "weights"}
+        return self.model_dump(mode="json", exclude=unused)
+
+    @property
+    def source(self) -> str:
+        """What builds the model: the entry point, or ``huggingface:<folder>``."""
+        return self.entry_point or f"huggingface:{self.huggingface}"
+
     @property
     def module(self) -> str:
-        return self.entry_point.split(":", 1)[0]
+        return self.source.split(":", 1)[0]
 
     @property
     def function(self) -> str:
-        return self.entry_point.split(":", 1)[1]
+        return self.source.split(":", 1)[1]
 
 
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    where = ".".join(str(part) for part in first["loc"])
+    if not where and first["type"] == "value_error":
+        return str(first["ctx"]["error"])
+    where = where or "(top level)"
     if first["type"] == "extra_forbidden":
         return f"unknown field {where!r}; remove it (see {template()} for the fields)"
     if first["type"] == "missing":
@@ -202,8 +237,23 @@ def code_sha256(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def pretrained_folder(folder: Path, relative: str, manifest: Manifest) -> PretrainedFolder:
+    """The manifest's Hugging Face folder, checked without loading it: its files inside the
+    submission, complete, safetensors only, no custom code, labels and sampling rate fitting."""
+    path = inside(folder, relative, "huggingface folder")
+    if path.is_dir():
+        for child in sorted(path.iterdir()):
+            inside(folder, str(child.relative_to(folder)), "file")
+    pretrained = read_pretrained(path)
+    classes = getattr(DATASETS.get(manifest.dataset), "classes", None)  # per copy for `folder`
+    check_fits(pretrained, classes=classes, dataset=manifest.dataset, sample_rate=manifest.input.sample_rate)
+    require_transformers()
+    return pretrained
+
+
 def load_manifest(folder: Path) -> tuple[Manifest, Path]:
-    """The manifest and its weights file, after every check that runs no submitted code."""
+    """The manifest and its weights file (or Hugging Face folder), after every check that runs no
+    submitted code."""
     folder = folder.resolve()
     manifest = read_manifest(folder)
     if manifest.name != folder.name:
@@ -211,6 +261,8 @@ def load_manifest(folder: Path) -> tuple[Manifest, Path]:
             f"{folder / MANIFEST}: name {manifest.name!r} must equal the folder's name {folder.name!r} "
             f"(submissions/<name>/ becomes the entry <name>.json); rename one of them"
         )
+    if manifest.huggingface is not None:
+        return manifest, pretrained_folder(folder, manifest.huggingface, manifest).path
     module_file(folder, manifest)
     weights = inside(folder, manifest.weights, "weights")
     if not weights.is_file():
@@ -238,7 +290,7 @@ def submission_info(folder: Path, manifest: Manifest) -> dict[str, object]:
         "authors": manifest.authors,
         "paper": manifest.paper,
         "license": manifest.license,
-        "entry_point": manifest.entry_point,
+        "entry_point": manifest.source,
         "manifest_sha256": sha256_file(folder / MANIFEST),
         "code_sha256": code_sha256(folder),
     }
