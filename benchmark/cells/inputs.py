@@ -200,6 +200,8 @@ class Inputs:
             segment_seconds=suite.segment_seconds,
             overlap=suite.overlap,
             root=recipe.data_root,
+            short_clips=suite.short_clips,
+            keep_silence=suite.keep_silence,
         )
         self.test = TestSet.from_prepared(self.prepared, suite.test_fold, suite.test_tracks_per_class).to(
             self.device

@@ -183,10 +183,6 @@ class FileDataset(AudioDataset):
     def entries(self) -> list[FileEntry]:
         """Every file of the dataset with its label and fold, in a fixed order."""
 
-    def finish(self, audio: np.ndarray) -> np.ndarray:
-        """Per-dataset processing of a decoded, resampled clip (e.g. UrbanSound8K's repeat)."""
-        return audio
-
     def tracks(self) -> list[Track]:
         if self._tracks is None:
             entries = self.entries()
@@ -208,7 +204,7 @@ class FileDataset(AudioDataset):
                         damaged.append((str(entry.path), str(error)))
                         warn(f"skipping {error}")
                     else:
-                        tracks.append(Track(entry.track_id, entry.label, entry.fold, self.finish(audio)))
+                        tracks.append(Track(entry.track_id, entry.label, entry.fold, audio))
                     advance(1, entry.track_id)
             self.damaged = damaged
             if damaged:

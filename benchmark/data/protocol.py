@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.data.base import AudioDataset
-from benchmark.data.segments import Segments, segment_tracks
+from benchmark.data.segments import SILENCE_FLOOR_DBFS, Segments, segment_tracks
 from benchmark.errors import BenchmarkError
 from benchmark.registry import DATASETS
 
@@ -21,6 +21,8 @@ class PreparedData:
     #: the segmentation, kept so training can cut augmented copies of tracks the same way
     segment_seconds: float | None = None
     overlap: float | None = None
+    short_clips: str = "pad"
+    drop_silence: bool = False
 
     @property
     def sample_rate(self) -> int:
@@ -38,10 +40,18 @@ def prepare_data(
     segment_seconds: float,
     overlap: float,
     root: Path | None = None,
+    short_clips: str = "pad",
+    keep_silence: bool = False,
 ) -> PreparedData:
     """``root`` (``--data-root``) is where a real dataset's files are: machine-specific, so it
     comes from the command line, never from the suite, and only the data's content hashes (not
-    its path) enter results and cell keys."""
+    its path) enter results and cell keys.
+
+    Segments of digital silence are dropped from data read from files (recordings) unless
+    ``keep_silence``; generated data is kept as generated. What segmentation changed is added to
+    the identity only where it changed something (silent segments found, tracks shorter than a
+    segment), so the identity, and the cell keys it enters, of data it leaves alone stay as before.
+    """
     cls = DATASETS.get(name)
     if root is not None:
         if not getattr(cls, "reads_files", False):
@@ -49,13 +59,32 @@ def prepare_data(
         params = {**params, "root": str(root)}
     dataset: AudioDataset = cls(**params)
     tracks = dataset.tracks()
+    drop_silence = getattr(cls, "reads_files", False) and not keep_silence
     segments = segment_tracks(
         tracks,
         sample_rate=dataset.sample_rate,
         source_rate=dataset.sample_rate,
         segment_seconds=segment_seconds,
         overlap=overlap,
+        short_clips=short_clips,
+        drop_silence=drop_silence,
     )
+    identity = dataset.identity()
+    if segments.silent_segments:
+        identity["silence"] = {
+            "floor_dbfs": SILENCE_FLOOR_DBFS,
+            "segments": segments.silent_segments,
+            "dropped": segments.silence_dropped,
+        }
+    if segments.short_tracks:
+        identity["short_clips"] = {"mode": short_clips, "tracks": segments.short_tracks}
     return PreparedData(
-        dataset, dataset.identity(), segments, int(segments.waveforms.shape[1]), segment_seconds, overlap
+        dataset,
+        identity,
+        segments,
+        int(segments.waveforms.shape[1]),
+        segment_seconds,
+        overlap,
+        short_clips,
+        drop_silence,
     )

@@ -159,6 +159,21 @@ class ModelInfo(Record):
     clean: Accuracy = Field(description="clean accuracy on the test fold")
 
 
+class Silence(Record):
+    """Segments of digital silence the segmentation found (benchmark.data.segments)."""
+
+    floor_dbfs: float = Field(description="a segment whose peak is below this level is digital silence")
+    segments: int = Field(ge=1, description="silent segments found, over all folds")
+    dropped: bool = Field(description="left out of training and evaluation (false: keep_silence)")
+
+
+class ShortClips(Record):
+    """Tracks shorter than one segment and how each was brought to one."""
+
+    mode: Literal["pad", "repeat"] = Field(description="trailing zeros, or the track repeated")
+    tracks: int = Field(ge=1, description="tracks shorter than one segment, over all folds")
+
+
 class DatasetInfo(Record):
     name: str
     version: str
@@ -171,6 +186,8 @@ class DatasetInfo(Record):
     test_segments: int
     segment_seconds: float
     overlap: float
+    silence: Silence | None = Field(None, description="silent segments found (None: none)")
+    short_clips: ShortClips | None = Field(None, description="tracks shorter than a segment (None: none)")
 
 
 class Environment(Record):
