@@ -55,11 +55,29 @@ class BudgetResult(Record):
     l2_mean: float = Field(ge=0, description="mean L2 norm of the perturbation in its own domain")
     linf_mean: float = Field(ge=0, description="mean Linf norm of the perturbation in its own domain")
     snr_db_mean: float | None = Field(
-        description="mean SNR (Koerich eq. 3-4) of the reconstructed adversarial audio"
+        description="mean SNR (Koerich eq. 3-4) of the adversarial audio against the clean audio; for a "
+        "representation whose inverse estimates the phase (Mel: Griffin-Lim) both are rebuilt with the "
+        "clean waveform's STFT phase, so the noise is the perturbation's alone"
     )
     snr_db_std: float | None = Field(description="standard deviation of that SNR")
     snr_db_min: float | None = Field(
         description="lowest finite SNR over the examples (an SNR budget is met when this is >= it)"
+    )
+    snr_db_excluded: int | None = Field(
+        None,
+        ge=0,
+        description="examples left out of the SNR mean, std and min because their SNR is not finite: "
+        "+inf where the reconstructed noise is exactly zero (the attack left the example unchanged), "
+        "-inf or undefined where the clean audio is silent (None: no SNR, or a file from before the count)",
+    )
+    snr_db_griffin_lim_mean: float | None = Field(
+        None,
+        description="secondary SNR for a Mel representation: both audios rebuilt by Griffin-Lim, each "
+        "with its own phase estimate (Koerich Table VII's SNR; it mostly measures the phase estimate)",
+    )
+    snr_db_griffin_lim_std: float | None = Field(None, description="standard deviation of that SNR")
+    snr_db_griffin_lim_excluded: int | None = Field(
+        None, ge=0, description="examples left out of that mean, for the reasons of snr_db_excluded"
     )
 
 
@@ -115,12 +133,33 @@ class TransferResult(Record):
         description="on audio reconstructed from adversarial features (Table VI)"
     )
     clean_reconstruction_snr_db: float | None = Field(
-        description="mean SNR of clean reconstruction vs original (Table VII, None row)"
+        description="mean SNR of the clean reconstruction (the source's own inverse) vs the original "
+        "(Table VII, None row)"
+    )
+    clean_reconstruction_snr_db_excluded: int | None = Field(
+        None,
+        ge=0,
+        description="examples left out of that mean, for the reasons of BudgetResult.snr_db_excluded",
     )
     snr_db_mean: float | None = Field(
-        description="mean SNR of adversarial vs clean reconstruction (Table VII)"
+        description="mean SNR of adversarial vs clean reconstruction, both with the original phase (for "
+        "the STFT this is Table VII's value; for the Mel see snr_db_griffin_lim_mean)"
     )
     snr_db_std: float | None
+    snr_db_excluded: int | None = Field(
+        None,
+        ge=0,
+        description="examples left out of that mean, for the reasons of BudgetResult.snr_db_excluded",
+    )
+    snr_db_griffin_lim_mean: float | None = Field(
+        None,
+        description="Mel source: mean SNR of the Griffin-Lim reconstructions (the audio the target hears), "
+        "Koerich Table VII's MF rows",
+    )
+    snr_db_griffin_lim_std: float | None = Field(None, description="standard deviation of that SNR")
+    snr_db_griffin_lim_excluded: int | None = Field(
+        None, ge=0, description="examples left out of that mean, for the reasons of snr_db_excluded"
+    )
     wall_time_s: float = Field(ge=0)
 
 
