@@ -105,6 +105,27 @@ def _check_folds_audible(tracks: Sequence[Track], counts: Sequence[int]) -> None
         )
 
 
+def _window(sample_rate: int, segment_seconds: float, overlap: float, source_rate: int) -> tuple[int, float]:
+    """Window length in samples and (fractional) hop, checked."""
+    if not 0.0 <= overlap < 1.0:
+        raise BenchmarkError(f"overlap must be in [0, 1), got {overlap}")
+    if sample_rate <= 0 or source_rate <= 0:
+        raise BenchmarkError(
+            f"sample rates must be positive, got sample_rate={sample_rate}, source_rate={source_rate}"
+        )
+    segment_samples = round(segment_seconds * sample_rate)
+    if segment_seconds <= 0 or segment_samples < 1:
+        raise BenchmarkError(
+            f"segment_seconds must be > 0 and at least one sample at {sample_rate} Hz, got {segment_seconds}"
+        )
+    hop = segment_samples * (1.0 - overlap)
+    if hop < 1.0:
+        raise BenchmarkError(
+            f"hop segment_seconds * (1 - overlap) = {hop:g} samples is below one sample; lower overlap"
+        )
+    return segment_samples, hop
+
+
 def segment_tracks(
     tracks: Sequence[Track],
     *,
@@ -122,22 +143,7 @@ def segment_tracks(
     to one by ``short_clips`` (:func:`lengthen`); a trailing partial window is dropped. With
     ``drop_silence`` the windows of digital silence are left out (a track may keep none).
     """
-    if not 0.0 <= overlap < 1.0:
-        raise BenchmarkError(f"overlap must be in [0, 1), got {overlap}")
-    if sample_rate <= 0 or source_rate <= 0:
-        raise BenchmarkError(
-            f"sample rates must be positive, got sample_rate={sample_rate}, source_rate={source_rate}"
-        )
-    segment_samples = round(segment_seconds * sample_rate)
-    if segment_seconds <= 0 or segment_samples < 1:
-        raise BenchmarkError(
-            f"segment_seconds must be > 0 and at least one sample at {sample_rate} Hz, got {segment_seconds}"
-        )
-    hop = segment_samples * (1.0 - overlap)
-    if hop < 1.0:
-        raise BenchmarkError(
-            f"hop segment_seconds * (1 - overlap) = {hop:g} samples is below one sample; lower overlap"
-        )
+    segment_samples, hop = _window(sample_rate, segment_seconds, overlap, source_rate)
     if not tracks:
         raise BenchmarkError("segment_tracks got no tracks")
 
