@@ -80,7 +80,8 @@ class Suite(Strict):
     overlap: float = Field(ge=0, lt=1)
     #: a track shorter than one segment is zero-padded ("pad") or repeated ("repeat") to one, for
     #: every dataset (benchmark.data.segments). Both options below are left out of the resolved
-    #: config at their defaults, so suites that do not set them resolve (and are keyed) as before.
+    #: config at their defaults, so suites that do not set them resolve as before (their committed
+    #: results keep their config); cell keys see what the options changed through the data identity.
     short_clips: Literal["pad", "repeat"] = Field("pad", exclude_if=lambda mode: mode == "pad")
     #: keep segments of digital silence, which are dropped from data read from files by default
     keep_silence: bool = Field(False, exclude_if=lambda keep: not keep)
