@@ -87,6 +87,8 @@ def prepare_suite_data(suite: Suite, root: Path | None) -> PreparedData:
         segment_seconds=suite.segment_seconds,
         overlap=suite.overlap,
         root=root,
+        short_clips=suite.short_clips,
+        keep_silence=suite.keep_silence,
     )
 
 

@@ -135,6 +135,13 @@ def snr_db(reference: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     return 20.0 * torch.log10(rms(reference) / rms(noise))
 
 
+def not_finite(values: torch.Tensor) -> int:
+    """How many values a finite mean leaves out: an SNR is ``inf`` where the reconstructed noise is
+    exactly zero (the example was not changed, or not audibly) and ``-inf`` / ``nan`` where the
+    clean reference is silent."""
+    return int((~torch.isfinite(values)).sum())
+
+
 def mean_std(values: torch.Tensor) -> tuple[float | None, float | None]:
     """Mean and standard deviation over the finite values (``None`` if there are none)."""
     finite = values[torch.isfinite(values)].double()

@@ -74,6 +74,8 @@ def pitch_shifted_segments(
         source_rate=rate,
         segment_seconds=prepared.segment_seconds,
         overlap=prepared.overlap,
+        short_clips=prepared.short_clips,
+        drop_silence=prepared.drop_silence,
     )
     return segments, len(augmented)
 

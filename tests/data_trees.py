@@ -27,6 +27,16 @@ def write_clip(
     sf.write(path, tone(seconds, rate, freq, seed), rate, subtype="PCM_16", format=fmt)
 
 
+def write_padded_clip(
+    path: Path, seconds: float, silence: float, rate: int, freq: float, seed: int = 0
+) -> None:
+    """A tone followed by ``silence`` seconds of digital zeros, as ESC-50 and UrbanSound8K pad
+    their shorter recordings to the clip length."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    audio = np.concatenate([tone(seconds, rate, freq, seed), np.zeros(round(silence * rate), np.float32)])
+    sf.write(path, audio, rate, subtype="PCM_16")
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as handle:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from benchmark.data.base import Track
-from benchmark.data.segments import resample, segment_tracks
+from benchmark.data.segments import lengthen, resample, segment_tracks, silent
 from benchmark.data.synth10 import GENERATORS, Synth10, generate_track
 from benchmark.errors import BenchmarkError
 from benchmark.registry import DATASETS
@@ -171,6 +171,38 @@ def test_short_track_is_zero_padded_to_one_segment() -> None:
     assert torch.equal(seg.waveforms[0, :6400], torch.from_numpy(track.audio.copy()))
     assert not seg.waveforms[0, 6400:].any()
     assert seg.labels.tolist() == [3] and seg.folds.tolist() == [2]
+
+
+def test_short_track_is_repeated_or_padded_to_one_segment() -> None:
+    x = np.array([0.1, 0.2, 0.3], dtype=np.float32)
+    assert lengthen(x, 7, "repeat").tolist() == pytest.approx([0.1, 0.2, 0.3, 0.1, 0.2, 0.3, 0.1])
+    assert lengthen(x, 5, "pad").tolist() == pytest.approx([0.1, 0.2, 0.3, 0.0, 0.0])
+    assert lengthen(x, 2, "repeat") is x
+    with pytest.raises(BenchmarkError, match="short_clips must be one of pad, repeat, got 'loop'"):
+        lengthen(x, 7, "loop")
+    track, long = Track("short", 0, 0, x), Track("long", 0, 0, np.full(8, 0.5, np.float32))
+    args = {"sample_rate": 7, "segment_seconds": 1.0, "overlap": 0.0, "source_rate": 7}
+    repeated = segment_tracks([track, long], short_clips="repeat", **args)  # type: ignore[arg-type]
+    assert repeated.waveforms[0].tolist() == pytest.approx([0.1, 0.2, 0.3, 0.1, 0.2, 0.3, 0.1])
+    assert repeated.short_tracks == 1 and repeated.waveforms.shape == (2, 7)
+    padded = segment_tracks([track, long], **args)  # type: ignore[arg-type]
+    assert padded.waveforms[0].tolist() == pytest.approx([0.1, 0.2, 0.3, 0, 0, 0, 0])
+
+
+def test_silence_floor_is_one_16_bit_step() -> None:
+    """-90 dBFS lies just above one 16-bit step (2**-15, -90.3 dBFS): +-1 LSB is silence, 2 LSB is not."""
+    windows = np.zeros((3, 4), dtype=np.float32)
+    windows[1, 2], windows[2, 0] = -(2.0**-15), 2 * 2.0**-15
+    assert silent(windows).tolist() == [True, True, False]
+    track = Track("gap", 1, 0, np.concatenate([np.zeros(4), np.full(4, 0.5)]).astype(np.float32))
+    args = {"sample_rate": 4, "segment_seconds": 1.0, "overlap": 0.0, "source_rate": 4}
+    kept = segment_tracks([track], **args)  # type: ignore[arg-type]
+    assert kept.waveforms.shape == (2, 4) and (kept.silent_segments, kept.silence_dropped) == (1, False)
+    dropped = segment_tracks([track], drop_silence=True, **args)  # type: ignore[arg-type]
+    assert dropped.waveforms.tolist() == [[0.5] * 4] and (
+        dropped.silent_segments,
+        dropped.silence_dropped,
+    ) == (1, True)
 
 
 def test_segment_tracks_resamples_from_source_rate() -> None:

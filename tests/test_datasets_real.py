@@ -9,7 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from data_trees import ESC_TARGETS, esc50_tree, gtzan_tree, tone, us8k_tree, write_clip, write_csv
+import torch
+from data_trees import (
+    ESC_TARGETS,
+    esc50_tree,
+    gtzan_tree,
+    tone,
+    us8k_tree,
+    write_clip,
+    write_csv,
+    write_padded_clip,
+)
 
 from benchmark.cli import main
 from benchmark.data import audio as audio_module
@@ -18,8 +28,8 @@ from benchmark.data.esc50 import ESC10, ESC50
 from benchmark.data.folder import FolderDataset
 from benchmark.data.gtzan import GENRES, GTZAN, filtered_split
 from benchmark.data.protocol import prepare_data
-from benchmark.data.segments import segment_tracks
-from benchmark.data.urbansound8k import UrbanSound8K, lengthen
+from benchmark.data.segments import SILENCE_FLOOR_DBFS, segment_tracks
+from benchmark.data.urbansound8k import UrbanSound8K
 from benchmark.errors import BenchmarkError
 from benchmark.jsonio import sha256_file
 from benchmark.paths import project_root
@@ -69,9 +79,17 @@ def test_esc10_is_the_esc10_rows_relabelled(tmp_path: Path) -> None:
     data = ESC10(root=str(tmp_path))
     tracks = data.tracks()
     assert data.classes == (
-        "dog", "rooster", "rain", "sea_waves", "crackling_fire",
-        "crying_baby", "sneezing", "clock_tick", "helicopter", "chainsaw",
-    )  # fmt: skip
+        "dog",
+        "rooster",
+        "rain",
+        "sea_waves",
+        "crackling_fire",
+        "crying_baby",
+        "sneezing",
+        "clock_tick",
+        "helicopter",
+        "chainsaw",
+    )
     # targets 0, 1, 10 are ESC-10 (labels 0, 1, 2); target 2 ("pig") is not
     assert Counter(t.label for t in tracks) == {0: 5, 1: 5, 2: 5}
     assert all("-A-2" not in t.track_id for t in tracks) and len(tracks) == 15
@@ -194,24 +212,30 @@ def test_urbansound8k_folds_rates_and_repeat(tmp_path: Path) -> None:
     assert len(tracks) == 30 and data.num_folds == 10
     assert sorted(Counter(t.fold for t in tracks).items()) == [(f, 3) for f in range(10)]
     assert Counter(t.label for t in tracks) == {0: 10, 3: 10, 6: 10}
-    # every clip, whatever its own rate (44.1 / 48 / 22.05 kHz), is 0.5 s at 16 kHz repeated to 4 s
-    for t in tracks:
-        assert t.audio.size == 4 * 16000
-        np.testing.assert_array_equal(t.audio[:8000], t.audio[8000:16000])
+    # every clip, whatever its own rate (44.1 / 48 / 22.05 kHz), is 0.5 s at 16 kHz, as decoded
+    assert all(t.audio.size == 8000 for t in tracks)
     clip = next(t for t in tracks if t.track_id == "urbansound8k/4005-3-0-0")
     assert clip.fold == 4 and clip.label == 3
+    # the suite's short_clips = "repeat" tiles each one up to a 4 s segment (Pons & Serra sec. 3.3)
+    prepared = prepare_data(
+        "urbansound8k",
+        {"sample_rate": 16000},
+        segment_seconds=4.0,
+        overlap=0.0,
+        root=tmp_path,
+        short_clips="repeat",
+    )
+    windows = prepared.segments.waveforms
+    assert windows.shape == (30, 64000) and torch.equal(windows[:, :8000], windows[:, 8000:16000])
+    assert prepared.identity["short_clips"] == {"mode": "repeat", "tracks": 30}
 
 
-def test_urbansound8k_pad_mode_and_lengthen(tmp_path: Path) -> None:
+def test_urbansound8k_pads_by_default(tmp_path: Path) -> None:
     us8k_tree(tmp_path, classes=(1,))
-    padded = UrbanSound8K(root=str(tmp_path), sample_rate=8000, short_clips="pad").tracks()
-    assert all(t.audio.size == 32000 and not t.audio[4000:].any() and t.audio[:4000].any() for t in padded)
-    x = np.array([1, 2, 3], dtype=np.float32)
-    assert lengthen(x, 7, "repeat").tolist() == [1, 2, 3, 1, 2, 3, 1]
-    assert lengthen(x, 5, "pad").tolist() == [1, 2, 3, 0, 0]
-    assert lengthen(x, 2, "repeat") is x
-    with pytest.raises(BenchmarkError, match="short_clips must be 'repeat' or 'pad'"):
-        UrbanSound8K(root=str(tmp_path), short_clips="loop")
+    padded = prepare_data(
+        "urbansound8k", {"sample_rate": 8000}, segment_seconds=4.0, overlap=0.0, root=tmp_path
+    ).segments.waveforms
+    assert padded.shape == (10, 32000) and not padded[:, 4000:].any() and padded[:, :4000].any(1).all()
 
 
 # -- GTZAN -----------------------------------------------------------------------------------------
@@ -396,6 +420,54 @@ def test_cache_keeps_the_rate_check(tmp_path: Path) -> None:
     load_audio(tmp_path / "c.wav", 16000)
     with pytest.raises(BenchmarkError, match="sample rate 22050 Hz, but the official copy is 44100 Hz"):
         load_audio(tmp_path / "c.wav", 16000, expected_rate=44100)
+
+
+# -- silence ---------------------------------------------------------------------------------------
+def _padded_folder(root: Path, silent_tail: float = 0.5, silent_all: bool = False) -> None:
+    """Classes a and b, two 1 s clips each at 8 kHz; a/0.wav is 0.5 s of tone then 0.5 s of zeros."""
+    for c, (name, freq) in enumerate((("a", 300.0), ("b", 500.0))):
+        for i in range(2):
+            path = root / name / f"{i}.wav"
+            if silent_all:
+                write_padded_clip(path, 0.0, 1.0, 8000, freq)
+            elif (name, i) == ("a", 0):
+                write_padded_clip(path, 1.0 - silent_tail, silent_tail, 8000, freq, seed=c)
+            else:
+                write_clip(path, 1.0, 8000, freq, seed=10 * c + i)
+
+
+def _folder_segments(root: Path, **options: object):
+    params = {"sample_rate": 8000, "num_folds": 2}
+    return prepare_data("folder", params, segment_seconds=0.25, overlap=0.0, root=root, **options)  # type: ignore[arg-type]
+
+
+def test_silent_segments_of_a_zero_padded_clip_are_dropped_and_counted(tmp_path: Path) -> None:
+    _padded_folder(tmp_path)
+    prepared = _folder_segments(tmp_path)
+    segments = prepared.segments
+    # 4 clips x 4 windows of 0.25 s; the padded clip's last two windows are all zeros
+    assert segments.waveforms.shape == (14, 2000)
+    assert prepared.identity["silence"] == {"floor_dbfs": SILENCE_FLOOR_DBFS, "segments": 2, "dropped": True}
+    padded = segments.track_ids.index("folder/a/0")
+    assert int((segments.track_index == padded).sum()) == 2
+    assert bool((segments.waveforms.abs().amax(1) > 10 ** (SILENCE_FLOOR_DBFS / 20)).all())
+    kept = _folder_segments(tmp_path, keep_silence=True)
+    assert (
+        kept.segments.waveforms.shape == (16, 2000) and int((kept.segments.track_index == padded).sum()) == 4
+    )
+    assert kept.identity["silence"] == {"floor_dbfs": SILENCE_FLOOR_DBFS, "segments": 2, "dropped": False}
+    # the count enters the identity (and so the cell keys) only where silence was found
+    assert "silence" not in prepare_data("synth10", {}, segment_seconds=1.0, overlap=0.5).identity
+
+
+def test_a_dataset_with_only_silence_fails_in_one_line(tmp_path: Path) -> None:
+    _padded_folder(tmp_path, silent_all=True)
+    with pytest.raises(BenchmarkError) as info:
+        _folder_segments(tmp_path)
+    message = str(info.value)
+    assert "every segment of fold 0 is digital silence" in message and "keep_silence = true" in message
+    assert "\n" not in message
+    assert _folder_segments(tmp_path, keep_silence=True).segments.waveforms.shape == (16, 2000)
 
 
 # -- CLI and prepare_data --------------------------------------------------------------------------

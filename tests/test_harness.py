@@ -71,12 +71,15 @@ def test_run_writes_valid_entries_and_counts_costs_exactly(ran):
         assert [p.gradient_evals_per_example for p in cell.per_budget] == [expected, expected]
         assert all(p.linf_mean <= p.budget + 1e-6 for p in cell.per_budget)
         assert all(p.snr_db_mean is not None for p in cell.per_budget)  # STFT inverts with the phase
+        # every example is changed (no +inf SNR left out), and the STFT has no Griffin-Lim value
+        assert all(p.snr_db_excluded == 0 and p.snr_db_griffin_lim_mean is None for p in cell.per_budget)
     # Native and ART FGSM are the same algorithm: identical fooling rates.
     native, art = cells["fgsm/native"].per_budget, cells["fgsm/art"].per_budget
     assert [p.fooling_rate for p in native] == [p.fooling_rate for p in art]
     (transfer,) = entry.transfer
     assert transfer.target == "cnn1d_gammatone_waveform"
     assert transfer.clean_reconstruction_snr_db > 90  # original phase: exact inverse (Koerich sec. III)
+    assert transfer.snr_db_excluded == 0 and transfer.snr_db_griffin_lim_mean is None
     waveform_entry = read_entry(folder / "cnn1d_gammatone_waveform.json")
     assert waveform_entry.model.domain == "waveform" and not waveform_entry.transfer
 
@@ -178,6 +181,11 @@ def test_unknown_suite_is_a_one_line_error(capsys):
         ('attack = "fgsm"', 'attack = "fgsn"', "did you mean 'fgsm/native'"),
         ("steps = 3,", "stepz = 3,", "stepz"),
         ('architecture = "cnn2d"', 'architecture = "cnn3d"', "unknown model 'cnn3d'"),
+        (
+            "overlap = 0.5\n",
+            'overlap = 0.5\nshort_clips = "loop"\n',
+            "short_clips: Input should be 'pad' or 'repeat'",
+        ),
     ],
 )
 def test_bad_suite_fails_before_anything_is_written(trained, tmp_path, capsys, old, new, message):

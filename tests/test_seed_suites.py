@@ -256,7 +256,6 @@ def test_pons2019_us8k_end_to_end_on_a_tiny_urbansound8k_tree(tmp_path, monkeypa
         "pons2019_us8k",
         tmp_path / "pons2019_us8k.toml",
         (
-            ("min_seconds = 29.1666667", "min_seconds = 1.0"),
             ("segment_seconds = 29.1666667", "segment_seconds = 1.0"),
             ('config = "paper"', 'config = "compact"'),
             ("[0.001, 0.003, 0.01, 0.03]", "[0.003, 0.01]"),

@@ -25,6 +25,7 @@ from benchmark.metrics import (
     fooling_rate,
     fr_auc,
     mean_std,
+    not_finite,
     perturbation_norms,
     snr_db,
 )
@@ -44,6 +45,9 @@ class AttackView:
     inverse: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None  # to audio (None: inputs are audio)
     audible: bool  # whether the inputs are audio or invert to it, so SNR is defined
     schedule: Schedule
+    #: where ``inverse`` re-estimates the phase (Griffin-Lim), the same-phase inverse the primary SNR
+    #: uses; the SNR through ``inverse`` is then kept as the secondary (Koerich Table VII) value
+    same_phase: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
 
 
 def attack_view(spec: AttackCellSpec, inputs: Inputs) -> AttackView:
@@ -55,6 +59,8 @@ def attack_view(spec: AttackCellSpec, inputs: Inputs) -> AttackView:
         return AttackView(network, inputs.test.waveforms, Waveform.bounds, None, True, spec.schedule)
     representation = model.representation
     inverse = representation.inverse if representation.invertible else None
+    estimated = representation.invertible and representation.estimates_phase
+    same_phase = representation.same_phase_inverse if estimated else None
     return AttackView(
         model.network,
         model.features,
@@ -62,6 +68,7 @@ def attack_view(spec: AttackCellSpec, inputs: Inputs) -> AttackView:
         inverse,
         representation.invertible,
         spec.schedule,
+        same_phase,
     )
 
 
@@ -85,6 +92,7 @@ class _Collected:
         self.logits: list[torch.Tensor] = []
         self.norms: dict[str, list[torch.Tensor]] = {"l0": [], "l2": [], "linf": []}
         self.snr: list[torch.Tensor] = []
+        self.snr_griffin_lim: list[torch.Tensor] = []
         self.gradient_evals = self.gradient_batches = self.forward_evals = 0
 
 
@@ -110,8 +118,10 @@ def _attack_batches(spec: AttackCellSpec, inputs: Inputs, view: AttackView, targ
             scale=view.schedule.radius_scale(waveforms, attack.norm),
         )
         # SNR (Koerich eq. 3-4) against the clean audio: the waveform itself in the waveform
-        # domain, else reconstructed from the clean features where the representation inverts.
+        # domain, else reconstructed from the clean features where the representation inverts
+        # (with the clean waveform's phase where the representation's own inverse estimates it).
         reference = batch if clean_audio is None else clean_audio[rows]
+        same_phase_reference = view.same_phase(batch, waveforms) if view.same_phase is not None else None
         for store, output in zip(collected, result.outputs, strict=True):
             store.logits.append(output.logits)
             for name, values in perturbation_norms(output.adversarial - batch).items():
@@ -122,7 +132,12 @@ def _attack_batches(spec: AttackCellSpec, inputs: Inputs, view: AttackView, targ
                     if view.inverse is None
                     else view.inverse(output.adversarial, waveforms)
                 )
-                store.snr.append(snr_db(reference, audio - reference))
+                snr = snr_db(reference, audio - reference)
+                if view.same_phase is not None and same_phase_reference is not None:
+                    store.snr_griffin_lim.append(snr)
+                    audio = view.same_phase(output.adversarial, waveforms)
+                    snr = snr_db(same_phase_reference, audio - same_phase_reference)
+                store.snr.append(snr)
             store.gradient_evals += output.gradient_evals
             store.gradient_batches += output.gradient_batches
             store.forward_evals += output.forward_evals
@@ -160,8 +175,6 @@ def _budget_point(
     misclassified = fooling_rate(clean_predictions, predictions, labels) if enough else None
     correct = _correctness(logits, test)
     robust_bits = {level: robust(clean_correctness[level], bits) for level, bits in correct.items()}
-    snr = torch.cat(store.snr) if store.snr else None
-    snr_mean, snr_std = mean_std(snr) if snr is not None else (None, None)
     return {
         "budget": float(budget),
         "fooling_rate": fr,
@@ -177,9 +190,25 @@ def _budget_point(
         "forward_evals": store.forward_evals,
         "gradient_evals_per_example": store.gradient_evals / len(labels),
         **{f"{name}_mean": float(torch.cat(values).mean()) for name, values in store.norms.items()},
+        **_snr_fields(store),
+    }
+
+
+def _snr_fields(store: _Collected) -> dict[str, Any]:
+    """The SNR summary (same-phase where the representation estimates phase) and the Griffin-Lim
+    one; each mean counts the examples it leaves out (non-finite SNRs)."""
+    snr = torch.cat(store.snr) if store.snr else None
+    snr_mean, snr_std = mean_std(snr) if snr is not None else (None, None)
+    griffin_lim = torch.cat(store.snr_griffin_lim) if store.snr_griffin_lim else None
+    griffin_lim_mean, griffin_lim_std = mean_std(griffin_lim) if griffin_lim is not None else (None, None)
+    return {
         "snr_db_mean": snr_mean,
         "snr_db_std": snr_std,
         "snr_db_min": _finite_min(snr),
+        "snr_db_excluded": not_finite(snr) if snr is not None else None,
+        "snr_db_griffin_lim_mean": griffin_lim_mean,
+        "snr_db_griffin_lim_std": griffin_lim_std,
+        "snr_db_griffin_lim_excluded": not_finite(griffin_lim) if griffin_lim is not None else None,
     }
 
 

@@ -157,9 +157,16 @@ class Inputs:
         self.suite = suite
         self.device = resolve_device(recipe.device)
         dataset = open_dataset(suite.dataset, suite.dataset_params, recipe.data_root)
-        self.data = describe_data(dataset, segment_seconds=suite.segment_seconds, overlap=suite.overlap)
+        self.data = describe_data(
+            dataset,
+            segment_seconds=suite.segment_seconds,
+            overlap=suite.overlap,
+            short_clips=suite.short_clips,
+            keep_silence=suite.keep_silence,
+        )
         self.placement = RowPlacement(self._rows_folder(), recipe.resident_bytes, self.device)
         self.test = load_test_set(self.data, suite.test_fold, suite.test_tracks_per_class, self.placement)
+        self.data.identity.update(self.test.segmentation)
         recipe.source.check(self.data)
         self._models: dict[str, LoadedModel] = {}
         self._clean_audio: dict[str, Rows] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,8 @@ import torch
 
 from benchmark.cells.rows import ResidentRows, Rows, store_rows, stored_extra
 from benchmark.data.base import Track
-from benchmark.data.protocol import DataInfo, segment_chunks
+from benchmark.data.protocol import DataInfo, segment_chunks, segmentation_identity
+from benchmark.data.segments import silent_fold_message
 from benchmark.errors import BenchmarkError
 from benchmark.jsonio import sha256_of
 from benchmark.metrics import accuracies
@@ -37,6 +38,9 @@ class TestSet:
     track_index: torch.Tensor
     track_labels: torch.Tensor
     track_ids: list[str]  # the dataset's id of each test track (stable example ids: benchmark.outcomes)
+    #: what segmentation changed in the test fold (silent segments, short tracks), for the
+    #: dataset identity; empty where it changed nothing
+    segmentation: dict[str, Any] = field(default_factory=dict)
 
     def subset(self, index: torch.Tensor | None) -> TestSet:
         """The segments at ``index`` (all for ``None``), with only their tracks renumbered from 0."""
@@ -44,7 +48,9 @@ class TestSet:
             return self
         tracks, track_index = self.track_index[index].unique(return_inverse=True)
         waveforms, ids = self.waveforms.subset(index), [self.track_ids[track] for track in tracks.tolist()]
-        return TestSet(waveforms, self.labels[index], track_index, self.track_labels[tracks], ids)
+        return TestSet(
+            waveforms, self.labels[index], track_index, self.track_labels[tracks], ids, self.segmentation
+        )
 
     def accuracy(self, logits: torch.Tensor) -> dict[str, float]:
         return accuracies(logits, self.labels, self.track_index, self.track_labels)
@@ -98,33 +104,47 @@ def load_test_set(
             "overlap": info.overlap,
             "fold": fold,
             "tracks_per_class": tracks_per_class,
+            "short_clips": info.short_clips,
+            "drop_silence": info.drop_silence,
         }
     )
     found = placement.stored(key)
     if found is not None:
         rows, labels = found
         return _test_set(rows, labels, placement.device)
-    labels: dict[str, list] = {"labels": [], "track_index": [], "track_labels": [], "track_ids": []}
+    labels: dict[str, Any] = {"labels": [], "track_index": [], "track_labels": [], "track_ids": []}
+    found = {"silent": 0, "short": 0}
 
     def chunks() -> Iterator[torch.Tensor]:
         for segments in segment_chunks(info, selected_tracks(info, fold, tracks_per_class)):
-            labels["track_index"] += (segments.track_index + len(labels["track_labels"])).tolist()
+            # a track whose every segment was silence is left out, like one that was never there
+            present, local = segments.track_index.unique(return_inverse=True)
+            labels["track_index"] += (local + len(labels["track_labels"])).tolist()
             labels["labels"] += segments.labels.tolist()
-            labels["track_labels"] += segments.track_labels.tolist()
-            labels["track_ids"] += segments.track_ids
-            yield segments.waveforms
+            labels["track_labels"] += segments.track_labels[present].tolist()
+            labels["track_ids"] += [segments.track_ids[track] for track in present.tolist()]
+            found["silent"] += segments.silent_segments
+            found["short"] += segments.short_tracks
+            if len(segments.labels):
+                yield segments.waveforms
         if not labels["labels"]:
             raise BenchmarkError(
-                f"test fold {fold} is empty; dataset {info.dataset.name!r} has folds "
+                silent_fold_message(fold)
+                if found["silent"]
+                else f"test fold {fold} is empty; dataset {info.dataset.name!r} has folds "
                 f"0..{info.dataset.num_folds - 1}"
             )
+        dropped = info.drop_silence and found["silent"] > 0
+        changed = segmentation_identity(found["silent"], dropped, found["short"], info.short_clips)
+        labels["segmentation"] = changed
 
     rows = placement.place(key, chunks(), extra=lambda: labels)
     return _test_set(rows, labels, placement.device)
 
 
-def _test_set(rows: Rows, labels: dict[str, list], device: torch.device) -> TestSet:
+def _test_set(rows: Rows, labels: dict[str, Any], device: torch.device) -> TestSet:
     def tensor(name: str) -> torch.Tensor:
         return torch.tensor(labels[name], dtype=torch.long, device=device)
 
-    return TestSet(rows, tensor("labels"), tensor("track_index"), tensor("track_labels"), labels["track_ids"])
+    ids, segmentation = labels["track_ids"], labels["segmentation"]
+    return TestSet(rows, tensor("labels"), tensor("track_index"), tensor("track_labels"), ids, segmentation)

@@ -13,13 +13,15 @@ import torch
 from benchmark.attacks.base import build_attack
 from benchmark.cells.inputs import Inputs, batches, predict
 from benchmark.leaderboard.schema import TransferabilityRow, TransferResult
-from benchmark.metrics import fooling_rate, mean_std, snr_db
+from benchmark.metrics import fooling_rate, mean_std, not_finite, snr_db
 from benchmark.plan.specs import TransferabilityCellSpec, TransferCellSpec
 from benchmark.runtime import seed_generators
 
 
 def run_transfer_cell(spec: TransferCellSpec, inputs: Inputs) -> TransferResult:
-    """Reconstructed audio is clipped to [-1, 1] as a sound file would be."""
+    """Reconstructed audio is clipped to [-1, 1] as a sound file would be. The target hears the
+    source representation's own reconstruction (Griffin-Lim for a Mel); the primary SNR compares
+    reconstructions with the original phase, the Griffin-Lim one is kept as the secondary value."""
     source, target = inputs.model(spec.source), inputs.model(spec.target)
     representation = source.representation
     attack = build_attack(spec.attack, spec.backend, {}, False)
@@ -28,7 +30,7 @@ def run_transfer_cell(spec: TransferCellSpec, inputs: Inputs) -> TransferResult:
     clean_audio = inputs.clean_audio(spec.source)
     seed_generators(spec.seed)
     logits: dict[str, list[torch.Tensor]] = {"source": [], "clean": [], "adversarial": []}
-    snr_adversarial, snr_clean = [], []
+    snr_adversarial, snr_clean, snr_griffin_lim = [], [], []
     for part in batches(len(test.labels), spec.batch_size):
         output = attack(
             source.network,
@@ -44,12 +46,23 @@ def run_transfer_cell(spec: TransferCellSpec, inputs: Inputs) -> TransferResult:
             logits["clean"].append(classifier(clean))
             logits["adversarial"].append(classifier(adversarial_audio))
         logits["source"].append(output.logits)
-        snr_adversarial.append(snr_db(clean, adversarial_audio - clean))
+        snr = snr_db(clean, adversarial_audio - clean)
+        if representation.estimates_phase:
+            snr_griffin_lim.append(snr)
+            same_clean, same_adversarial = (
+                representation.same_phase_inverse(features, waveforms).clamp(-1, 1)
+                for features in (source.features[part], output.adversarial)
+            )
+            snr = snr_db(same_clean, same_adversarial - same_clean)
+        snr_adversarial.append(snr)
         snr_clean.append(snr_db(waveforms, clean - waveforms))
     source_fr = fooling_rate(
         source.clean_logits.argmax(1), torch.cat(logits["source"]).argmax(1), test.labels
     )
-    snr_mean, snr_std = mean_std(torch.cat(snr_adversarial))
+    snr, clean_snr = torch.cat(snr_adversarial), torch.cat(snr_clean)
+    snr_mean, snr_std = mean_std(snr)
+    griffin_lim = torch.cat(snr_griffin_lim) if snr_griffin_lim else None
+    griffin_lim_mean, griffin_lim_std = mean_std(griffin_lim) if griffin_lim is not None else (None, None)
     return TransferResult.model_validate(
         {
             "key": spec.key,
@@ -64,9 +77,14 @@ def run_transfer_cell(spec: TransferCellSpec, inputs: Inputs) -> TransferResult:
             "original": test.accuracy(target.clean_logits),
             "clean_reconstructed": test.accuracy(torch.cat(logits["clean"])),
             "adversarial_reconstructed": test.accuracy(torch.cat(logits["adversarial"])),
-            "clean_reconstruction_snr_db": mean_std(torch.cat(snr_clean))[0],
+            "clean_reconstruction_snr_db": mean_std(clean_snr)[0],
+            "clean_reconstruction_snr_db_excluded": not_finite(clean_snr),
             "snr_db_mean": snr_mean,
             "snr_db_std": snr_std,
+            "snr_db_excluded": not_finite(snr),
+            "snr_db_griffin_lim_mean": griffin_lim_mean,
+            "snr_db_griffin_lim_std": griffin_lim_std,
+            "snr_db_griffin_lim_excluded": not_finite(griffin_lim) if griffin_lim is not None else None,
             "wall_time_s": 0.0,
         }
     )

@@ -219,10 +219,6 @@ class FileDataset(AudioDataset):
     def entries(self) -> list[FileEntry]:
         """Every file of the dataset with its label and fold, in a fixed order."""
 
-    def finish(self, audio: np.ndarray) -> np.ndarray:
-        """Per-dataset processing of a decoded, resampled clip (e.g. UrbanSound8K's repeat)."""
-        return audio
-
     def tracks(self) -> list[Track]:
         if self._tracks is None:
             self._tracks = list(self._load(self._listed(), f"loading {self.name}"))
@@ -268,7 +264,7 @@ class FileDataset(AudioDataset):
                     warn(f"skipping {error}")
                 else:
                     loaded += 1
-                    yield Track(entry.track_id, entry.label, entry.fold, self.finish(audio))
+                    yield Track(entry.track_id, entry.label, entry.fold, audio)
                 advance(1, entry.track_id)
         self.damaged = damaged
         if damaged:

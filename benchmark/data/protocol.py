@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.data.base import AudioDataset, Track
-from benchmark.data.segments import Segments, segment_length, segment_tracks
+from benchmark.data.segments import (
+    SILENCE_FLOOR_DBFS,
+    Segments,
+    check_folds_audible,
+    segment_length,
+    segment_tracks,
+)
 from benchmark.errors import BenchmarkError
 from benchmark.registry import DATASETS
 
@@ -23,6 +29,8 @@ class DataInfo:
     #: the segmentation, kept so training and the test set cut tracks the same way
     segment_seconds: float
     overlap: float
+    short_clips: str = "pad"
+    drop_silence: bool = False
 
     @property
     def sample_rate(self) -> int:
@@ -53,11 +61,20 @@ def open_dataset(name: str, params: dict[str, Any], root: Path | None = None) ->
     return dataset
 
 
-def describe_data(dataset: AudioDataset, *, segment_seconds: float, overlap: float) -> DataInfo:
+def describe_data(
+    dataset: AudioDataset,
+    *,
+    segment_seconds: float,
+    overlap: float,
+    short_clips: str = "pad",
+    keep_silence: bool = False,
+) -> DataInfo:
     """The dataset's identity and segmentation, without holding its segments (a file dataset
-    is hashed one track at a time)."""
+    is hashed one track at a time). Segments of digital silence are dropped from data read from
+    files (recordings) unless ``keep_silence``; generated data is kept as generated."""
     samples = segment_length(segment_seconds, dataset.sample_rate)
-    return DataInfo(dataset, dataset.identity(), samples, segment_seconds, overlap)
+    drop_silence = bool(getattr(dataset, "reads_files", False)) and not keep_silence
+    return DataInfo(dataset, dataset.identity(), samples, segment_seconds, overlap, short_clips, drop_silence)
 
 
 def segment_chunks(info: DataInfo, tracks: Iterable[Track], chunk_tracks: int = 4) -> Iterator[Segments]:
@@ -76,7 +93,13 @@ def segment_chunks(info: DataInfo, tracks: Iterable[Track], chunk_tracks: int = 
 def _segment(info: DataInfo, tracks: list[Track]) -> Segments:
     rate = info.sample_rate
     return segment_tracks(
-        tracks, sample_rate=rate, source_rate=rate, segment_seconds=info.segment_seconds, overlap=info.overlap
+        tracks,
+        sample_rate=rate,
+        source_rate=rate,
+        segment_seconds=info.segment_seconds,
+        overlap=info.overlap,
+        short_clips=info.short_clips,
+        drop_silence=info.drop_silence,
     )
 
 
@@ -87,10 +110,34 @@ def prepare_data(
     segment_seconds: float,
     overlap: float,
     root: Path | None = None,
+    short_clips: str = "pad",
+    keep_silence: bool = False,
 ) -> PreparedData:
-    """Every track of every fold cut into segments (loaded once, then hashed from memory)."""
+    """Every track of every fold cut into segments (loaded once, then hashed from memory).
+
+    What segmentation changed is added to the identity only where it changed something
+    (silent segments found, tracks shorter than a segment), so the identity, and the cell keys
+    it enters, of data it leaves alone stay as before."""
     dataset = open_dataset(name, params, root)
     tracks = dataset.tracks()
-    info = describe_data(dataset, segment_seconds=segment_seconds, overlap=overlap)
+    segmentation = {"segment_seconds": segment_seconds, "overlap": overlap, "short_clips": short_clips}
+    info = describe_data(dataset, **segmentation, keep_silence=keep_silence)
     segments = _segment(info, tracks)
+    if info.drop_silence:
+        check_folds_audible(tracks, segments)
+    changed = segmentation_identity(
+        segments.silent_segments, segments.silence_dropped, segments.short_tracks, short_clips
+    )
+    info.identity.update(changed)
     return PreparedData(**vars(info), segments=segments)
+
+
+def segmentation_identity(silent: int, dropped: bool, short: int, short_clips: str) -> dict[str, Any]:
+    """What segmentation changed, for the identity: ``silent`` segments found (``dropped`` or
+    kept), ``short`` tracks lengthened; nothing where it changed nothing."""
+    identity: dict[str, Any] = {}
+    if silent:
+        identity["silence"] = {"floor_dbfs": SILENCE_FLOOR_DBFS, "segments": silent, "dropped": dropped}
+    if short:
+        identity["short_clips"] = {"mode": short_clips, "tracks": short}
+    return identity

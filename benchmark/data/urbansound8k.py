@@ -6,17 +6,15 @@ Layout (zenodo record 1203745, ``UrbanSound8K/``): ``metadata/UrbanSound8K.csv``
 freesound sample rates (8 to 192 kHz), so there is no official rate to check: every file is
 resampled to ``sample_rate``.
 
-Short clips are **repeated** (tiled, then cut) up to ``min_seconds``, not zero-padded, as Pons &
-Serra 2019 do (sec. 3.3: "urban sounds are shorter than 4 seconds ... the signal is repeated
-to create inputs of the same length"). Zero padding would hand the classifier the clip length
-as a cue (a gun shot is short, an air conditioner fills 4 s) and would put windows of pure
-silence, labelled with the class, into the segment set; repeating keeps the event in every
-window. ``short_clips = "pad"`` keeps zero padding for comparison.
+Slices are up to 4 s long and many are shorter. How a short slice fills a segment is the suite's
+``short_clips`` option, the same for every dataset (:mod:`benchmark.data.segments`): the seed suites
+on UrbanSound8K set ``"repeat"``, as Pons & Serra 2019 do (sec. 3.3: "urban sounds are shorter than
+4 seconds ... the signal is repeated to create inputs of the same length"). Zero padding would hand
+the classifier the clip length as a cue and put windows of silence, labelled with the class, into
+the segment set (they are dropped as digital silence by default).
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from benchmark.data.files import FileDataset, FileEntry, parse_fold, read_csv
 from benchmark.errors import BenchmarkError
@@ -26,15 +24,6 @@ US8K_CLASSES = (
     "engine_idling", "gun_shot", "jackhammer", "siren", "street_music",
 )  # fmt: skip
 CSV_COLUMNS = ("slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class")
-
-
-def lengthen(audio: np.ndarray, num_samples: int, mode: str) -> np.ndarray:
-    """``audio`` brought to at least ``num_samples`` by repeating it or by trailing zeros."""
-    if audio.size >= num_samples:
-        return audio
-    if mode == "repeat":
-        return np.tile(audio, -(-num_samples // audio.size))[:num_samples]
-    return np.pad(audio, (0, num_samples - audio.size))
 
 
 class UrbanSound8K(FileDataset):
@@ -51,21 +40,10 @@ class UrbanSound8K(FileDataset):
         *,
         root: str | None = None,
         sample_rate: int = 22050,
-        min_seconds: float = 4.0,
-        short_clips: str = "repeat",
         cache: bool = True,
         max_damaged: float = 0.01,
     ) -> None:
         super().__init__(root=root, sample_rate=sample_rate, cache=cache, max_damaged=max_damaged)
-        if short_clips not in ("repeat", "pad"):
-            raise BenchmarkError(f"urbansound8k short_clips must be 'repeat' or 'pad', got {short_clips!r}")
-        if not 0.0 <= min_seconds <= 60.0:
-            raise BenchmarkError(f"urbansound8k min_seconds must be in [0, 60], got {min_seconds}")
-        self.min_seconds = min_seconds
-        self.short_clips = short_clips
-
-    def finish(self, audio: np.ndarray) -> np.ndarray:
-        return lengthen(audio, round(self.min_seconds * self.sample_rate), self.short_clips)
 
     def entries(self) -> list[FileEntry]:
         meta = self.root / "metadata" / "UrbanSound8K.csv"

@@ -160,7 +160,12 @@ class Sweep:
 
     def _prepare(self, suite: Suite) -> PreparedData:
         return prepare_data(
-            suite.dataset, suite.dataset_params, segment_seconds=suite.segment_seconds, overlap=suite.overlap
+            suite.dataset,
+            suite.dataset_params,
+            segment_seconds=suite.segment_seconds,
+            overlap=suite.overlap,
+            short_clips=suite.short_clips,
+            keep_silence=suite.keep_silence,
         )
 
     def check(self, plan: list[tuple[list[Value], Suite, PreparedData]]) -> None:

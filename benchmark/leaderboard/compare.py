@@ -31,7 +31,17 @@ CATEGORIES: dict[str, str] = {
         ["fooling_rate", "misclassified_rate", "success_rate", "source_fooling_rate", "rate"], "fooling_rate"
     ),
     **dict.fromkeys(["fr_auc", "fr_mean"], "fr_auc"),
-    **dict.fromkeys(["snr_db_mean", "snr_db_std", "snr_db_min", "clean_reconstruction_snr_db"], "snr_db"),
+    **dict.fromkeys(
+        [
+            "snr_db_mean",
+            "snr_db_std",
+            "snr_db_min",
+            "clean_reconstruction_snr_db",
+            "snr_db_griffin_lim_mean",
+            "snr_db_griffin_lim_std",
+        ],
+        "snr_db",
+    ),
     **dict.fromkeys(["l0_mean", "l2_mean", "linf_mean"], "perturbation"),
     **dict.fromkeys(["gradient_evals_per_example", "gradient_evals_to_fr90"], "gradient_cost"),
     **dict.fromkeys(
@@ -45,6 +55,9 @@ CATEGORIES: dict[str, str] = {
             "fooled_both",
             "correct",  # per-example outcomes, null in a migrated file (else text, compared exactly)
             "evaluated",
+            "snr_db_excluded",
+            "snr_db_griffin_lim_excluded",
+            "clean_reconstruction_snr_db_excluded",
         ],
         "counts",
     ),

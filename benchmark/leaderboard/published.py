@@ -12,12 +12,13 @@ Metric paths (what :func:`resolve` reads from a :class:`LeaderboardEntry`)::
     attack.<attack>[/<backend>].fr_auc            also fr_mean, gradient_evals_to_fr90
     attack.<attack>[/<backend>].<field>@<at>      field: fooling_rate | misclassified_rate | success_rate |
                                                   robust_accuracy.<acc> | adversarial_accuracy.<acc> |
-                                                  snr_db_mean | snr_db_std |
+                                                  snr_db_mean | snr_db_std | snr_db_griffin_lim_mean |
                                                   gradient_evals_per_example
                                                   at: reference | max | mean | <budget>
     transfer.<attack>[/<backend>].<field>         field: original.<acc> | clean_reconstructed.<acc> |
                                                   adversarial_reconstructed.<acc> | snr_db_mean |
-                                                  snr_db_std | clean_reconstruction_snr_db |
+                                                  snr_db_std | snr_db_griffin_lim_mean |
+                                                  snr_db_griffin_lim_std | clean_reconstruction_snr_db |
                                                   source_fooling_rate
 
 Without a backend, the cell with the highest FR-AUC among the attack's backends is read (the
@@ -64,6 +65,7 @@ _ATTACK_AT = {
     **{f"{name}.{a}": "rate" for name in ("robust_accuracy", "adversarial_accuracy") for a in _ACC},
     "snr_db_mean": "dB",
     "snr_db_std": "dB",
+    "snr_db_griffin_lim_mean": "dB",
     "gradient_evals_per_example": "count",
 }
 _ATTACK_PLAIN = {"fr_auc": "rate", "fr_mean": "rate", "gradient_evals_to_fr90": "count"}
@@ -75,6 +77,8 @@ _TRANSFER = {
     },
     "snr_db_mean": "dB",
     "snr_db_std": "dB",
+    "snr_db_griffin_lim_mean": "dB",
+    "snr_db_griffin_lim_std": "dB",
     "clean_reconstruction_snr_db": "dB",
     "source_fooling_rate": "rate",
 }

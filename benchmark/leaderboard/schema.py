@@ -103,11 +103,29 @@ class BudgetResult(Record):
     l2_mean: float = Field(ge=0, description="mean L2 norm of the perturbation in its own domain")
     linf_mean: float = Field(ge=0, description="mean Linf norm of the perturbation in its own domain")
     snr_db_mean: float | None = Field(
-        description="mean SNR (Koerich eq. 3-4) of the reconstructed adversarial audio"
+        description="mean SNR (Koerich eq. 3-4) of the adversarial audio against the clean audio; for a "
+        "representation whose inverse estimates the phase (Mel: Griffin-Lim) both are rebuilt with the "
+        "clean waveform's STFT phase, so the noise is the perturbation's alone"
     )
     snr_db_std: float | None = Field(description="standard deviation of that SNR")
     snr_db_min: float | None = Field(
         description="lowest finite SNR over the examples (an SNR budget is met when this is >= it)"
+    )
+    snr_db_excluded: int | None = Field(
+        None,
+        ge=0,
+        description="examples left out of the SNR mean, std and min because their SNR is not finite: "
+        "+inf where the reconstructed noise is exactly zero (the attack left the example unchanged), "
+        "-inf or undefined where the clean audio is silent (None: no SNR, or a file from before the count)",
+    )
+    snr_db_griffin_lim_mean: float | None = Field(
+        None,
+        description="secondary SNR for a Mel representation: both audios rebuilt by Griffin-Lim, each "
+        "with its own phase estimate (Koerich Table VII's SNR; it mostly measures the phase estimate)",
+    )
+    snr_db_griffin_lim_std: float | None = Field(None, description="standard deviation of that SNR")
+    snr_db_griffin_lim_excluded: int | None = Field(
+        None, ge=0, description="examples left out of that mean, for the reasons of snr_db_excluded"
     )
 
 
@@ -169,12 +187,33 @@ class TransferResult(Record):
         description="on audio reconstructed from adversarial features (Table VI)"
     )
     clean_reconstruction_snr_db: float | None = Field(
-        description="mean SNR of clean reconstruction vs original (Table VII, None row)"
+        description="mean SNR of the clean reconstruction (the source's own inverse) vs the original "
+        "(Table VII, None row)"
+    )
+    clean_reconstruction_snr_db_excluded: int | None = Field(
+        None,
+        ge=0,
+        description="examples left out of that mean, for the reasons of BudgetResult.snr_db_excluded",
     )
     snr_db_mean: float | None = Field(
-        description="mean SNR of adversarial vs clean reconstruction (Table VII)"
+        description="mean SNR of adversarial vs clean reconstruction, both with the original phase (for "
+        "the STFT this is Table VII's value; for the Mel see snr_db_griffin_lim_mean)"
     )
     snr_db_std: float | None
+    snr_db_excluded: int | None = Field(
+        None,
+        ge=0,
+        description="examples left out of that mean, for the reasons of BudgetResult.snr_db_excluded",
+    )
+    snr_db_griffin_lim_mean: float | None = Field(
+        None,
+        description="Mel source: mean SNR of the Griffin-Lim reconstructions (the audio the target hears), "
+        "Koerich Table VII's MF rows",
+    )
+    snr_db_griffin_lim_std: float | None = Field(None, description="standard deviation of that SNR")
+    snr_db_griffin_lim_excluded: int | None = Field(
+        None, ge=0, description="examples left out of that mean, for the reasons of snr_db_excluded"
+    )
     wall_time_s: float = Field(ge=0)
 
 
@@ -213,6 +252,21 @@ class ModelInfo(Record):
     clean: Accuracy = Field(description="clean accuracy on the test fold")
 
 
+class Silence(Record):
+    """Segments of digital silence the segmentation found (benchmark.data.segments)."""
+
+    floor_dbfs: float = Field(description="a segment whose peak is below this level is digital silence")
+    segments: int = Field(ge=1, description="silent segments found, over all folds")
+    dropped: bool = Field(description="left out of training and evaluation (false: keep_silence)")
+
+
+class ShortClips(Record):
+    """Tracks shorter than one segment and how each was brought to one."""
+
+    mode: Literal["pad", "repeat"] = Field(description="trailing zeros, or the track repeated")
+    tracks: int = Field(ge=1, description="tracks shorter than one segment, over all folds")
+
+
 class DatasetInfo(Record):
     name: str
     version: str
@@ -225,6 +279,8 @@ class DatasetInfo(Record):
     test_segments: int
     segment_seconds: float
     overlap: float
+    silence: Silence | None = Field(None, description="silent segments found (None: none)")
+    short_clips: ShortClips | None = Field(None, description="tracks shorter than a segment (None: none)")
 
 
 class Environment(Record):

@@ -10,6 +10,7 @@ must bump its ``version``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -81,6 +82,13 @@ class Suite(Strict):
     test_tracks_per_class: int | None = Field(None, ge=1)
     segment_seconds: float = Field(gt=0)
     overlap: float = Field(ge=0, lt=1)
+    #: a track shorter than one segment is zero-padded ("pad") or repeated ("repeat") to one, for
+    #: every dataset (benchmark.data.segments). Both options below are left out of the resolved
+    #: config at their defaults, so suites that do not set them resolve as before (their committed
+    #: results keep their config); cell keys see what the options changed through the data identity.
+    short_clips: Literal["pad", "repeat"] = Field("pad", exclude_if=lambda mode: mode == "pad")
+    #: keep segments of digital silence, which are dropped from data read from files by default
+    keep_silence: bool = Field(False, exclude_if=lambda keep: not keep)
     batch_size: int = Field(128, ge=1)
     models: dict[str, ModelSpec]
     attacks: list[AttackSpec] = []

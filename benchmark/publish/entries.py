@@ -40,6 +40,8 @@ def _dataset(plan: Plan, inputs: Inputs) -> dict[str, Any]:
         "test_segments": len(inputs.test.labels),
         "segment_seconds": suite.segment_seconds,
         "overlap": suite.overlap,
+        "silence": identity.get("silence"),
+        "short_clips": identity.get("short_clips"),
     }
 
 

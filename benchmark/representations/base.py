@@ -45,6 +45,11 @@ class Representation(nn.Module):
         with torch.no_grad():
             return tuple(self(torch.zeros(1, num_samples)).shape[1:])
 
+    #: whether :meth:`inverse` re-estimates the phase (Griffin-Lim): two such reconstructions of
+    #: nearby features can differ in phase by far more than the features differ, so the SNR of a
+    #: perturbation is measured with :meth:`same_phase_inverse` instead
+    estimates_phase: bool = False
+
     @property
     def invertible(self) -> bool:
         return type(self).inverse is not Representation.inverse
@@ -53,6 +58,12 @@ class Representation(nn.Module):
         """Audio ``(B, T)`` from features; ``reference`` is the clean waveform the features came
         from (its phase and length are what an inverse may legitimately reuse)."""
         raise BenchmarkError(f"representation {self.name!r} has no inverse to audio")
+
+    def same_phase_inverse(self, features: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+        """Audio from features with the STFT phase of ``reference`` (Koerich et al. 2020, sec. III-A,
+        eq. 3-4): clean and adversarial features rebuilt this way share their phase, so their
+        difference is the perturbation's alone. :meth:`inverse` itself where it keeps the phase."""
+        return self.inverse(features, reference)
 
     def config(self) -> dict[str, object]:
         """The settings that determine the output, recorded in results and cell keys."""

@@ -56,6 +56,7 @@ class Resized(Representation):
         super().__init_subclass__(**kwargs)
         cls.name = f"{cls.base_class.name}_resized"
         cls.bounds = cls.base_class.bounds
+        cls.estimates_phase = cls.base_class.estimates_phase
 
     def __init__(
         self, sample_rate: int, *, height: int = DEFAULT_SIZE, width: int = DEFAULT_SIZE, **base_params: Any
@@ -99,6 +100,11 @@ class Resized(Representation):
         if not self.invertible:
             return super().inverse(features, reference)
         return self.base.inverse(self.lift(features, reference), reference)
+
+    def same_phase_inverse(self, features: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+        if not self.invertible:
+            return super().inverse(features, reference)
+        return self.base.same_phase_inverse(self.lift(features, reference), reference)
 
     def config(self) -> dict[str, object]:
         return {

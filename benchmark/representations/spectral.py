@@ -253,6 +253,7 @@ class Mel(_MelSpectral):
     """
 
     name = "mel"
+    estimates_phase = True
 
     def __init__(
         self,
@@ -286,15 +287,25 @@ class Mel(_MelSpectral):
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         return self._normalize(self._mel_power(waveform)).unsqueeze(1)
 
+    def _magnitude(self, features: torch.Tensor) -> torch.Tensor:
+        """Mel -> linear STFT magnitude by the filterbank pseudo-inverse (negative powers clipped)."""
+        self._check_invertible()
+        mel_power = 10.0 ** (self._db(features[:, 0]) / 10.0)
+        power = self.filterbank_pinv.to(mel_power.dtype) @ mel_power
+        return power.clamp_min(torch.finfo(power.dtype).tiny).sqrt()
+
+    def same_phase_inverse(self, features: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+        """The pseudo-inverse magnitude with ``reference``'s STFT phase (as :meth:`STFT.inverse`):
+        the SNR's reconstruction, where a perturbation changes the audio only through its magnitude."""
+        phase = torch.angle(self._stft(reference))
+        return self._istft(torch.polar(self._magnitude(features), phase), reference.shape[-1])
+
     def inverse(self, features: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
         """Mel -> linear power by the filterbank pseudo-inverse, then Griffin-Lim (Koerich et al.
         2020, sec. III-A). ``reference`` gives the length, and with ``phase_init="reference"`` the
         starting phase; from zero phase the clean round trip has SNR below 0 dB (the phase is
         re-estimated, so the audio is uncorrelated with the original)."""
-        self._check_invertible()
-        mel_power = 10.0 ** (self._db(features[:, 0]) / 10.0)
-        power = self.filterbank_pinv.to(mel_power.dtype) @ mel_power
-        magnitude = power.clamp_min(torch.finfo(power.dtype).tiny).sqrt()
+        magnitude = self._magnitude(features)
         if self.phase_init == "reference":
             angles = torch.polar(torch.ones_like(magnitude), torch.angle(self._stft(reference)))
         else:
