@@ -18,6 +18,7 @@ from benchmark.data.protocol import PreparedData, prepare_data
 from benchmark.errors import BenchmarkError
 from benchmark.harness.run import Execution, RunResult, run_suite
 from benchmark.paths import cache_dir, project_root
+from benchmark.plan.cost import DEFAULT_MAX_GRADIENTS
 from benchmark.plan.suite import Suite, load_suite
 from benchmark.publish.outputs import publish_outputs
 from benchmark.registry import DATASETS
@@ -111,10 +112,13 @@ def run(
     threads: int | None = None,
     ray: bool = False,
     ray_address: str | None = None,
+    max_gradients: int | None = DEFAULT_MAX_GRADIENTS,
 ) -> RunResult:
     """Evaluate a suite: its entries, summary, plots and example figures are written under
     ``output`` (default ``leaderboards/``); finished cells are cached under ``cache``."""
-    execution = Execution(jobs=jobs, threads=threads, ray=ray, ray_address=ray_address)
+    execution = Execution(
+        jobs=jobs, threads=threads, ray=ray, ray_address=ray_address, max_gradients=max_gradients
+    )
     chosen = load_suite(suite) if isinstance(suite, str) else suite
     chosen, root = with_dataset(chosen, dataset, data_root)
     make_deterministic()

@@ -50,6 +50,10 @@ class ArtJSMA(ArtEvasion):
         super().__init__(targeted=targeted)
         self.theta = float(theta)
 
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """One class gradient per iteration, two elements changed per iteration up to gamma of them."""
+        return budget * elements / 2 + 1
+
     def build(self, estimator, budget, batch_size):
         from art.attacks.evasion import SaliencyMapMethod
 
@@ -79,6 +83,10 @@ class ArtAPGD(ArtEvasion):
         if steps < 1:
             raise ValueError(f"attack {self.name!r}: steps must be >= 1, got {steps}")
         self.steps = int(steps)
+
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """One gradient per iteration of the one random start."""
+        return float(self.steps)
 
     def build(self, estimator, budget, batch_size):
         from art.attacks.evasion import AutoProjectedGradientDescent
@@ -118,6 +126,11 @@ class ArtAutoAttack(ArtEvasion):
         if square_max_iter < 1:
             raise ValueError(f"attack {self.name!r}: square_max_iter must be >= 1, got {square_max_iter}")
         self.square_max_iter = int(square_max_iter)
+
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """ART's list: APGD-CE and APGD-DLR (100 iterations x 5 restarts each), then DeepFool (100
+        iterations of every class's gradient); Square spends queries only."""
+        return 2 * 100 * 5 + 101 * classes
 
     def build(self, estimator, budget, batch_size):
         from art.attacks.evasion import AutoAttack, SquareAttack
@@ -166,6 +179,10 @@ class ArtSquare(ArtEvasion):
         if max_iter < 1:
             raise ValueError(f"attack {self.name!r}: max_iter must be >= 1, got {max_iter}")
         self.max_iter = int(max_iter)
+
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """Black-box: model queries only."""
+        return 0.0
 
     def build(self, estimator, budget, batch_size):
         from art.attacks.evasion import SquareAttack

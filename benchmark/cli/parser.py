@@ -9,6 +9,7 @@ from pathlib import Path
 from benchmark import __version__
 from benchmark.cli import commands
 from benchmark.paths import cache_dir, project_root
+from benchmark.plan.cost import DEFAULT_MAX_GRADIENTS
 from benchmark.registry import REGISTRIES
 
 
@@ -38,6 +39,18 @@ def execution(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument("--ray", action="store_true", help="run cells as tasks of a local Ray instance")
     sub.add_argument("--ray-address", metavar="ADDR", help="run cells on the Ray cluster at HOST:PORT")
+    max_gradients(sub)
+
+
+def max_gradients(sub: argparse.ArgumentParser) -> None:
+    """The bound on a plan's estimated cost, checked before any cell runs (see README)."""
+    sub.add_argument(
+        "--max-gradients",
+        type=float,
+        default=DEFAULT_MAX_GRADIENTS,
+        metavar="N",
+        help=f"refuse a plan whose estimated input gradients exceed N (default: {DEFAULT_MAX_GRADIENTS:.0e})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -218,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", type=Path, default=root / "leaderboards", help="leaderboard root (default: leaderboards/)"
     )
     submit.add_argument("--force", action="store_true", help="replace an existing entry of the same name")
+    max_gradients(submit)
     submit.set_defaults(func=commands.cmd_submit)
 
     board = subcommands.add_parser("leaderboard", help="print or write a suite's ranked leaderboard")

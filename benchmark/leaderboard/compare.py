@@ -8,6 +8,7 @@ come from the suite config recorded in the OLD file: the committed leaderboard i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,9 +114,12 @@ def _describe(category: str, tolerance: Tolerance) -> str:
 
 
 def _within(old: Value, new: Value, tolerance: Tolerance) -> bool:
-    """numpy.isclose's rule, relative to the reference value; null only matches null."""
+    """numpy.isclose's rule, relative to the reference value; null only matches null, and equal
+    non-finite values match (NaN == NaN, inf == inf: an identical file never drifts)."""
     if old is None or new is None:
         return old is new
+    if old == new or (math.isnan(old) and math.isnan(new)):
+        return True
     return abs(new - old) <= tolerance.abs + tolerance.rel * abs(old)
 
 
