@@ -321,3 +321,14 @@ def test_an_edited_cell_never_reaches_the_leaderboard(run_dir, capsys):
     assert "corrupt, edited or from an older schema; recomputing" in captured.out + captured.err
     assert "0 from the cache, 1 to run" in captured.out + captured.err
     assert json.loads(entry.read_text())["attacks"][0]["per_budget"][1]["fooling_rate"] == first != 0.0
+
+
+def test_a_submission_beyond_max_gradients_is_refused_with_its_estimate(run_dir, one_line_error):
+    """The bound reaches the worker. The quick suite attacks the example with FGSM (1 gradient),
+    BIM-a and BIM-b (5 steps) through 3 backends, at 4 budgets, on 260 segments:
+    260 x 4 x 3 x (1 + 5 + 5) = 34320 gradients."""
+    args = ["submit", str(EXAMPLE), "--suite", "quick", "--device", "cpu",
+            "--output", str(run_dir / "leaderboards"), "--max-gradients", "34319"]  # fmt: skip
+    error = refused(args, one_line_error, "needs an estimated 3.43e+04 input gradients")
+    assert "more than --max-gradients 3.43e+04" in error
+    assert not (run_dir / "leaderboards").exists()
