@@ -14,17 +14,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import torch
 from data_trees import esc50_tree, gtzan_tree, us8k_tree, write_clip, write_csv
 from pydantic import BaseModel
 
+from benchmark.attacks.base import build_attack
 from benchmark.cells import cache as cache_module
 from benchmark.cells.cache import CellCache
 from benchmark.cli import main
 from benchmark.errors import BenchmarkError
 from benchmark.jsonio import SEAL, atomic_write_sealed, read_sealed
-from benchmark.leaderboard.io import entry_path
+from benchmark.leaderboard.io import entry_path, read_entry
+from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.models.reference import card_path
 from benchmark.paths import inside, project_root, safe_name
+from benchmark.registry import REPRESENTATIONS
+from benchmark.representations.base import build_representation, representation_settings
 
 ROOT = project_root()
 EXAMPLE = ROOT / "submissions" / "example-cnn2d-stft"
@@ -332,3 +337,35 @@ def test_a_submission_beyond_max_gradients_is_refused_with_its_estimate(run_dir,
     error = refused(args, one_line_error, "needs an estimated 3.43e+04 input gradients")
     assert "more than --max-gradients 3.43e+04" in error
     assert not (run_dir / "leaderboards").exists()
+
+
+def _input_elements(entry: LeaderboardEntry, domain: str) -> int:
+    """Values per example the entry's attacks perturbed: its segment's samples (waveform domain) or
+    its representation's output on one segment, rebuilt from the settings the entry records."""
+    config = entry.model.representation
+    samples = round(entry.dataset.segment_seconds * entry.dataset.sample_rate)
+    if domain == "waveform" or config["name"] == "waveform":
+        return samples
+    settings = representation_settings(REPRESENTATIONS.get(config["name"]))
+    params = {k: v for k, v in config.items() if k in settings and k != "sample_rate"}
+    representation = build_representation(config["name"], config["sample_rate"], params)
+    with torch.no_grad():
+        return representation(torch.zeros(1, samples)).numel()
+
+
+def test_the_gradient_estimate_bounds_what_every_committed_cell_spent():
+    """``--max-gradients`` refuses on an estimate; on every committed cell (every attack, backend and
+    budget kind) it is at least the gradients the harness counted."""
+    checked = 0
+    for path in sorted((ROOT / "leaderboards").glob("*/v1/synth10/*.json")):
+        entry = read_entry(path)
+        for cell in entry.attacks:
+            params = {k: v for k, v in cell.params.items() if k != "targeted"}
+            attack = build_attack(cell.attack, cell.backend, params, cell.targeted)
+            elements = _input_elements(entry, cell.domain)
+            for point in cell.per_budget:
+                budget = 10 ** (-point.budget / 20) if cell.budget_unit == "snr_db" else point.budget
+                estimate = attack.gradient_estimate(budget, classes=10, elements=elements)
+                assert point.gradient_evals_per_example <= estimate, (path.name, cell.label, point.budget)
+                checked += 1
+    assert checked > 400

@@ -10,6 +10,8 @@ reproducible runs.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -51,8 +53,9 @@ class ArtJSMA(ArtEvasion):
         self.theta = float(theta)
 
     def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
-        """One class gradient per iteration, two elements changed per iteration up to gamma of them."""
-        return budget * elements / 2 + 1
+        """One class gradient per iteration; an iteration raises two elements by theta, up to gamma
+        of them, each at most 2 / theta times (the widest bounds, [-1, 1])."""
+        return (budget * elements / 2 + 1) * math.ceil(2 / self.theta)
 
     def build(self, estimator, budget, batch_size):
         from art.attacks.evasion import SaliencyMapMethod

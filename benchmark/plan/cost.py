@@ -11,7 +11,7 @@ from benchmark.errors import BenchmarkError
 from benchmark.plan.planner import Plan
 from benchmark.plan.specs import AnyCellSpec, AttackCellSpec
 
-#: ``--max-gradients`` default: above every registered suite (`quick` 5.1e4, `standard` 1.7e6, the
+#: ``--max-gradients`` default: above every registered suite (`quick` 5.1e4, `standard` 1.9e6, the
 #: costliest seed protocol, `esmaeilpour2021`'s CW and JSMA grids, a few 1e9), yet a step count
 #: like 1e9 is refused before it runs
 DEFAULT_MAX_GRADIENTS = 10**10
