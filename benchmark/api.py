@@ -20,6 +20,7 @@ from benchmark.harness.run import Execution, RunResult, run_suite
 from benchmark.jsonio import sha256_of
 from benchmark.paths import cache_dir, installed, project_root
 from benchmark.paths import output_root as default_output_root
+from benchmark.plan.cost import DEFAULT_MAX_GRADIENTS
 from benchmark.plan.suite import Suite, load_suite
 from benchmark.publish.outputs import publish_outputs
 from benchmark.registry import DATASETS
@@ -146,11 +147,17 @@ def run(
     ray: bool = False,
     ray_address: str | None = None,
     resident_mb: int = 1024,
+    max_gradients: int | None = DEFAULT_MAX_GRADIENTS,
 ) -> RunResult:
     """Evaluate a suite: its entries, summary, plots and example figures are written under
     ``output`` (default ``leaderboards/``); finished cells are cached under ``cache``."""
     execution = Execution(
-        jobs=jobs, threads=threads, ray=ray, ray_address=ray_address, resident_mb=resident_mb
+        jobs=jobs,
+        threads=threads,
+        ray=ray,
+        ray_address=ray_address,
+        resident_mb=resident_mb,
+        max_gradients=max_gradients,
     )
     chosen = load_suite(suite) if isinstance(suite, str) else suite
     chosen, root = with_dataset(chosen, dataset, data_root)

@@ -132,6 +132,25 @@ def check_budgets(
         )
 
 
+def check_schedule(
+    attack: str,
+    backend: str,
+    budgets: Sequence[float],
+    bounds: Bounds,
+    norm: Norm,
+    budget_kind: BudgetKind = "epsilon",
+) -> None:
+    """:func:`check_budgets`, and what scoring a suite's schedule needs besides: a positive largest
+    budget, since FR-AUC divides the budget axis by it (an attack called directly may take a lone
+    zero budget, which returns its inputs)."""
+    check_budgets(attack, backend, budgets, bounds, norm, budget_kind)
+    if budgets[-1] <= 0:
+        raise BudgetError(
+            f"attack {attack!r} (backend {backend!r}): the largest budget must be positive (FR-AUC "
+            f"divides the budget axis by it), got {list(budgets)}"
+        )
+
+
 def schedule_table(tables: Mapping[str, Sequence[float]], *, domain: Domain, representation: str) -> str:
     """Which of a suite attack's budget tables applies to a model on ``representation``: its own
     representation's in the representation domain; ``snr_db`` if declared, else ``waveform``, when

@@ -1,4 +1,5 @@
-"""Atomic, deterministic JSON files: a crash never leaves a half-written result."""
+"""Atomic, deterministic JSON files: a crash never leaves a half-written result; sealed files
+(the caches' entries) also carry the sha256 of their content, so an edited one is never trusted."""
 
 from __future__ import annotations
 
@@ -65,6 +66,32 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
         raise
 
 
+def json_bytes(data: Any) -> bytes:
+    """Indented JSON as every file of the harness writes it (NaN refused: it is not JSON)."""
+    return (json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n").encode()
+
+
 def atomic_write_json(path: Path, data: Any) -> None:
-    text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
-    atomic_write_bytes(path, text.encode())
+    atomic_write_bytes(path, json_bytes(data))
+
+
+#: the first line of a sealed file, followed by the sha256 (hex) of everything after that line
+SEAL = b"arb-sha256:"
+
+
+def atomic_write_sealed(path: Path, payload: bytes) -> None:
+    """Write ``payload`` atomically behind a line holding its sha256 (:func:`read_sealed` checks it)."""
+    atomic_write_bytes(path, SEAL + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+
+
+def read_sealed(path: Path) -> bytes | None:
+    """The payload of a sealed file; ``None`` when it cannot be read or fails its checksum (truncated,
+    edited, or not sealed at all), so the caller recomputes instead of trusting it."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    header, newline, payload = data.partition(b"\n")
+    if not newline or header != SEAL + hashlib.sha256(payload).hexdigest().encode():
+        return None
+    return payload

@@ -6,13 +6,25 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from benchmark.errors import BenchmarkError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+#: the largest seed every generator takes (NumPy's legacy ``np.random.seed`` stops at 2**32 - 1)
+MAX_SEED = 2**32 - 1
+#: a seed field of a declared config: refused at parse time outside [0, MAX_SEED]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+
+
+def check_seed(value: int, what: str) -> int:
+    """A seed given outside a declared config (dataset and attack parameters), checked alike."""
+    if not 0 <= value <= MAX_SEED:
+        raise BenchmarkError(f"{what} must be an integer in [0, {MAX_SEED}] (2**32 - 1), got {value}")
+    return value
 
 
 class Strict(BaseModel):

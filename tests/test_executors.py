@@ -19,6 +19,7 @@ import pytest
 from tiny_suite import TINY_SUITE, run_args
 
 from benchmark.cli import main
+from benchmark.jsonio import read_sealed
 from benchmark.leaderboard.compare import compare_paths
 from benchmark.leaderboard.io import read_entry
 from benchmark.plan.specs import AttackCellSpec
@@ -188,7 +189,7 @@ def test_ray_without_the_extra_names_it(tiny, tmp_path, one_line_error, monkeypa
 
 
 def test_two_runs_sharing_one_cache_agree(tiny, tmp_path):
-    """Two processes fill one cache at once: atomic writes, validated reads, identical entries."""
+    """Two processes fill one cache at once: atomic sealed writes, checked reads, identical entries."""
     cache = tmp_path / "shared-cache"
     runs = []
     for name in ("a", "b"):
@@ -199,7 +200,12 @@ def test_two_runs_sharing_one_cache_agree(tiny, tmp_path):
         assert process.returncode == 0, err.decode()
     _assert_identical(tiny["serial"], tmp_path / "a" / "tiny" / "v1" / "synth10")
     _assert_identical(tiny["serial"], tmp_path / "b" / "tiny" / "v1" / "synth10")
-    assert all(json.loads(path.read_text())["key"] == path.stem for path in (cache / "cells").rglob("*.json"))
+    entries = sorted((cache / "cells").rglob("*.cell"))
+    assert entries and not list((cache / "cells").rglob("*.tmp"))  # no temporary file left behind
+    for path in entries:  # every entry whole and sealed: its checksum holds and it names its key
+        payload = read_sealed(path)
+        assert payload is not None, path
+        assert json.loads(payload)["key"] == path.stem
 
 
 def test_live_progress_names_the_running_cells_and_the_rate():

@@ -150,7 +150,7 @@ def test_interrupted_run_resumes_and_writes_no_partial_leaderboard(trained, tmp_
     monkeypatch.setattr(executors_module, "execute", interrupt_second)
     assert main(run_args(trained, output, cache)) == 130
     assert not output.exists()
-    assert len(list((cache / "cells").rglob("*.json"))) == 1
+    assert len(list((cache / "cells").rglob("*.cell"))) == 1
     calls["n"] = -100  # the resumed run recomputes only the unfinished cells
     assert main(run_args(trained, output, cache)) == 0
     assert calls["n"] == -100 + 9  # ten attack cells, one of them cached

@@ -10,6 +10,8 @@ reproducible runs.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -50,6 +52,11 @@ class ArtJSMA(ArtEvasion):
         super().__init__(targeted=targeted)
         self.theta = float(theta)
 
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """One class gradient per iteration; an iteration raises two elements by theta, up to gamma
+        of them, each at most 2 / theta times (the widest bounds, [-1, 1])."""
+        return (budget * elements / 2 + 1) * math.ceil(2 / self.theta)
+
     def build(self, estimator, budget, batch_size):
         from art.attacks.evasion import SaliencyMapMethod
 
@@ -79,6 +86,10 @@ class ArtAPGD(ArtEvasion):
         if steps < 1:
             raise ValueError(f"attack {self.name!r}: steps must be >= 1, got {steps}")
         self.steps = int(steps)
+
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """One gradient per iteration of the one random start."""
+        return float(self.steps)
 
     def build(self, estimator, budget, batch_size):
         from art.attacks.evasion import AutoProjectedGradientDescent
@@ -118,6 +129,11 @@ class ArtAutoAttack(ArtEvasion):
         if square_max_iter < 1:
             raise ValueError(f"attack {self.name!r}: square_max_iter must be >= 1, got {square_max_iter}")
         self.square_max_iter = int(square_max_iter)
+
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """ART's list: APGD-CE and APGD-DLR (100 iterations x 5 restarts each), then DeepFool (100
+        iterations of every class's gradient); Square spends queries only."""
+        return 2 * 100 * 5 + 101 * classes
 
     def build(self, estimator, budget, batch_size):
         from art.attacks.evasion import AutoAttack, SquareAttack
@@ -166,6 +182,10 @@ class ArtSquare(ArtEvasion):
         if max_iter < 1:
             raise ValueError(f"attack {self.name!r}: max_iter must be >= 1, got {max_iter}")
         self.max_iter = int(max_iter)
+
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """Black-box: model queries only."""
+        return 0.0
 
     def build(self, estimator, budget, batch_size):
         from art.attacks.evasion import SquareAttack

@@ -140,6 +140,12 @@ class Attack(ABC):
         """Return raw adversarial inputs for one budget (the base class projects and judges);
         ``budget`` is a ``(B, 1, ..., 1)`` tensor only where :attr:`per_example_budgets` is set."""
 
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """Input gradients per example this attack spends, at most about, at ``budget`` on inputs of
+        ``elements`` values and ``classes`` classes: what ``--max-gradients`` bounds before a plan
+        runs. The default is one gradient step (FGSM); iterative attacks override it."""
+        return 1.0
+
     @contextmanager
     def calling(self, model: nn.Module) -> Iterator[None]:
         """Context held around a whole call; backends use it to set up and tear down state."""
@@ -225,7 +231,9 @@ def build_attack(name: str, backend: str, params: dict[str, object], targeted: b
         )
     try:
         return cls(targeted=targeted, **params)
-    except TypeError as error:
+    except BenchmarkError:
+        raise
+    except (TypeError, ValueError) as error:  # an unknown name, or a value the attack refuses
         raise BenchmarkError(
             f"attack {name!r} (backend {backend!r}): {error}; check its params in the suite"
         ) from None

@@ -61,6 +61,10 @@ class BIM(GradientStepAttack):
         self.steps = int(steps)
         self.rel_stepsize = float(rel_stepsize)
 
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """One gradient per step (BIM-a may stop earlier)."""
+        return float(self.steps)
+
     def _fooled(self, model: CountingModel, adversarial: torch.Tensor, labels, targets) -> torch.Tensor:
         with torch.no_grad():
             predictions = model(adversarial).argmax(dim=1)

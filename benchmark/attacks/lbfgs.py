@@ -51,6 +51,10 @@ class NativeLBFGS(Attack):
         self.search_steps = int(search_steps)
         self.initial_const = float(initial_const)
 
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """One gradient per closure call: the first, then torch's L-BFGS allows 5/4 per iteration."""
+        return self.search_steps * (int(budget) * 5 // 4 + 1)
+
     def loss(self, logits: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         """Per example: cross-entropy to the target, or ``-log(1 - p(label))`` untargeted."""
         if self.targeted:

@@ -53,6 +53,10 @@ class DeepFool(Attack):
         self.overshoot = float(overshoot)
         self.candidates = int(candidates)
 
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """ART takes every class's gradient at each of budget + 1 iterations (Foolbox fewer)."""
+        return (budget + 1) * classes
+
 
 class DeepFoolLinf(DeepFool):
     """DeepFool, Linf: the same search with Linf distances to the linearized boundaries."""
@@ -90,6 +94,10 @@ class CarliniWagnerL2(Attack):
         self.confidence = float(confidence)
         self.learning_rate = float(learning_rate)
         self.initial_const = float(initial_const)
+
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """ART: 2 x classes gradients per iteration, per search step (Foolbox: one)."""
+        return budget * self.binary_search_steps * 2 * classes
 
 
 # --- ART --------------------------------------------------------------------------------------

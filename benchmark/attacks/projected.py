@@ -22,6 +22,7 @@ from benchmark.attacks.foolbox_backend import FoolboxStep
 from benchmark.attacks.gradient import FGSM, GradientStepAttack
 from benchmark.attacks.native import NativeStep
 from benchmark.budgets import Bounds, Radius, project
+from benchmark.validation import check_seed
 
 
 @contextmanager
@@ -66,7 +67,11 @@ class PGD(GradientStepAttack):
             raise ValueError(f"attack {self.name!r}: steps must be >= 1, got {steps}")
         self.steps = int(steps)
         self.rel_stepsize = float(rel_stepsize)
-        self.seed = int(seed)
+        self.seed = check_seed(int(seed), f"attack {self.name!r} seed")
+
+    def gradient_estimate(self, budget: float, *, classes: int, elements: int) -> float:
+        """One gradient per step; the random start costs none."""
+        return float(self.steps)
 
     def random_start(self, inputs: torch.Tensor, budget: Radius, bounds: Bounds) -> torch.Tensor:
         """A point drawn uniformly from the ``norm`` ball of radius ``budget``, clipped to the bounds."""

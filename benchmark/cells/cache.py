@@ -1,8 +1,10 @@
-"""Content-addressed cache of finished cells: ``<cache>/cells/<key[:2]>/<key>.json``.
+"""Content-addressed cache of finished cells: ``<cache>/cells/<key[:2]>/<key>.cell``.
 
-A cell is written only when complete (atomically), so an interrupted run resumes at the first
-unfinished cell and a re-run of a finished suite reads everything back. A corrupt entry is
-reported and recomputed, never trusted.
+A cell is written only when complete, atomically and sealed with the sha256 of its content
+(:func:`benchmark.jsonio.atomic_write_sealed`, as the feature cache's entries are), so an
+interrupted run resumes at the first unfinished cell, two runs sharing the cache never read a
+half-written entry, and a re-run of a finished suite reads everything back. A corrupt entry
+(truncated, edited, from an older schema) is reported and recomputed, never trusted.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from benchmark.jsonio import atomic_write_json
+from benchmark.jsonio import atomic_write_sealed, json_bytes, read_sealed
+from benchmark.paths import inside
 from benchmark.progress import CONSOLE
 
 
@@ -29,21 +32,26 @@ class CellCache:
         return self.root.parent if self.enabled else None
 
     def _path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.json"
+        return inside(self.root, key[:2], f"{key}.cell", what="cache entry")
 
     def get(self, key: str, schema: type[BaseModel]) -> dict[str, Any] | None:
-        """The cached cell if present and valid under ``schema`` (else ``None``: recompute)."""
+        """The cached cell if present, intact and valid under ``schema`` (else ``None``: recompute)."""
         path = self._path(key)
         if not self.enabled or not path.is_file():
             return None
+        payload = read_sealed(path)
         try:
-            data = json.loads(path.read_text())
+            if payload is None:
+                raise ValueError("checksum mismatch")
+            data = json.loads(payload)
             schema.model_validate(data)
-        except (json.JSONDecodeError, UnicodeDecodeError, ValidationError):
-            CONSOLE.print(f"[yellow]cache entry {path} is corrupt or from an older schema; recomputing[/]")
+        except (ValueError, RecursionError, ValidationError):  # JSON and UTF-8 errors are ValueErrors
+            CONSOLE.print(
+                f"[yellow]cache entry {path} is corrupt, edited or from an older schema; recomputing[/]"
+            )
             return None
         return data if data.get("key") == key else None
 
     def put(self, key: str, result: dict[str, Any]) -> None:
         if self.enabled:
-            atomic_write_json(self._path(key), result)
+            atomic_write_sealed(self._path(key), json_bytes(result))

@@ -78,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _execution(args: argparse.Namespace) -> dict:
     names = ("jobs", "threads", "ray", "ray_address", "resident_mb")
-    return {name: getattr(args, name) for name in names}
+    return {**{name: getattr(args, name) for name in names}, "max_gradients": int(args.max_gradients)}
 
 
 def _score(entry) -> str:
@@ -199,7 +199,13 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from benchmark.submission.commands import submit
 
     path, entry = submit(
-        args.path, args.suite, output=args.output, force=args.force, limits=_limits(args), device=args.device
+        args.path,
+        args.suite,
+        output=args.output,
+        force=args.force,
+        limits=_limits(args),
+        device=args.device,
+        max_gradients=int(args.max_gradients),
     )
     for table in rich_tables([entry]):
         _stdout().print(table)
@@ -210,7 +216,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from benchmark.jsonio import atomic_write_bytes
-    from benchmark.leaderboard.io import load_entries
+    from benchmark.leaderboard.io import board_folder, load_entries
     from benchmark.plan.suite import load_suite
     from benchmark.publish.boards import markdown_board, rich_boards
     from benchmark.publish.page import html_board
@@ -222,7 +228,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         for table in rich_boards(entries):
             _stdout().print(table)
         return 0
-    folder = args.output / suite.name / f"v{version}"
+    folder = board_folder(args.output, suite.name, version)
     path, text = (
         (folder / "leaderboard.md", markdown_board(entries))
         if args.format == "markdown"

@@ -11,6 +11,7 @@ from benchmark import __version__
 from benchmark.cli import commands, data_commands
 from benchmark.cli.examples import epilog
 from benchmark.paths import cache_dir, output_root
+from benchmark.plan.cost import DEFAULT_MAX_GRADIENTS
 from benchmark.registry import REGISTRIES
 
 
@@ -96,6 +97,18 @@ def execution(sub: argparse.ArgumentParser) -> None:
         metavar="MB",
         help="test sets (waveforms, features) up to this size stay in memory; larger ones are "
         "stored in the cache and read a batch at a time (default: 1024; 0 streams everything)",
+    )
+    max_gradients(sub)
+
+
+def max_gradients(sub: argparse.ArgumentParser) -> None:
+    """The bound on a plan's estimated cost, checked before any cell runs (see README)."""
+    sub.add_argument(
+        "--max-gradients",
+        type=float,
+        default=DEFAULT_MAX_GRADIENTS,
+        metavar="N",
+        help=f"refuse a plan whose estimated input gradients exceed N (default: {DEFAULT_MAX_GRADIENTS:.0e})",
     )
 
 
@@ -243,6 +256,7 @@ def _submissions(subcommands) -> None:
     suite_option(submit)
     output(submit)
     submit.add_argument("--force", action="store_true", help="replace an existing entry of the same name")
+    max_gradients(submit)
     submit.set_defaults(func=commands.cmd_submit)
 
 

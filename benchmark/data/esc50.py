@@ -79,9 +79,8 @@ class ESC50(FileDataset):
                     raise BenchmarkError(f"{where}: esc10 row has target {target}, not an ESC-10 class")
             label = relabel[target] if relabel is not None else target
             stem = row["filename"].rsplit(".", 1)[0]
-            entries.append(
-                FileEntry(self.root / "audio" / row["filename"], f"{self.name}/{stem}", label, fold)
-            )
+            path = self.listed_file(self.root / "audio", row["filename"], where)
+            entries.append(FileEntry(path, f"{self.name}/{stem}", label, fold))
         return entries
 
 

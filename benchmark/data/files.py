@@ -29,7 +29,7 @@ from benchmark.data.audio import DamagedAudioError, decode, load_audio
 from benchmark.data.base import AudioDataset, Track
 from benchmark.errors import BenchmarkError
 from benchmark.jsonio import atomic_write_bytes
-from benchmark.paths import cache_dir
+from benchmark.paths import cache_dir, inside
 from benchmark.progress import progress_bar
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".au", ".aiff", ".aif")
@@ -218,6 +218,12 @@ class FileDataset(AudioDataset):
     @abstractmethod
     def entries(self) -> list[FileEntry]:
         """Every file of the dataset with its label and fold, in a fixed order."""
+
+    def listed_file(self, folder: Path, name: str, where: str) -> Path:
+        """``folder/name`` for a file the metadata lists, refused in one line if it resolves
+        (``..``, an absolute name, a symlink) outside ``folder``: the metadata cannot make the
+        harness read files that are not part of the dataset."""
+        return inside(folder, name, what=f"{where}: audio file")
 
     def tracks(self) -> list[Track]:
         if self._tracks is None:

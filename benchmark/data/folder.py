@@ -25,6 +25,7 @@ from benchmark.data.files import (
     stratified_folds,
 )
 from benchmark.errors import BenchmarkError
+from benchmark.validation import check_seed
 
 
 class FolderDataset(FileDataset):
@@ -47,7 +48,7 @@ class FolderDataset(FileDataset):
         if num_folds < 2:
             raise BenchmarkError(f"folder num_folds must be >= 2, got {num_folds}")
         self.num_folds = num_folds
-        self.seed = seed
+        self.seed = check_seed(seed, "folder seed")
         self._entries: list[FileEntry] | None = None
         self._entries = self.entries()
 
@@ -118,6 +119,11 @@ class FolderDataset(FileDataset):
                 f"{self.root}: fold {empty[0] + 1} has no files; folds must be 1..{self.num_folds}"
             )
         return [
-            FileEntry(audio_root / key, f"{self.name}/{key.rsplit('.', 1)[0]}", label, fold)
+            FileEntry(
+                self.listed_file(audio_root, key, str(self.root / "labels.csv" if csv_mode else self.root)),
+                f"{self.name}/{key.rsplit('.', 1)[0]}",
+                label,
+                fold,
+            )
             for key, label, fold in zip(keys, labels, folds, strict=True)
         ]

@@ -22,6 +22,7 @@ from pathlib import Path
 from benchmark.data.files import FileDataset, FileEntry, split_file, stratified_folds, warn
 from benchmark.errors import BenchmarkError
 from benchmark.paths import project_root
+from benchmark.validation import check_seed
 
 GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
 FILTERED_PARTS = ("train", "valid", "test")
@@ -65,8 +66,7 @@ class GTZAN(FileDataset):
         super().__init__(root=root, sample_rate=sample_rate, cache=cache, max_damaged=max_damaged)
         if split not in ("koerich", "filtered"):
             raise BenchmarkError(f"gtzan split must be 'koerich' or 'filtered', got {split!r}")
-        if seed < 0:
-            raise BenchmarkError(f"gtzan seed must be >= 0, got {seed}")
+        check_seed(seed, "gtzan seed")
         self.split = split
         self.seed = seed
         if split == "filtered":
@@ -86,7 +86,7 @@ class GTZAN(FileDataset):
             for path in sorted((folder / genre).iterdir()):
                 match = _NAME.match(path.name)
                 if match and match.group(1) == genre:
-                    files.append((path, label))
+                    files.append((self.listed_file(folder / genre, path.name, str(folder / genre)), label))
                 elif path.is_file() and not path.name.startswith("."):
                     warn(f"ignoring {path}: not a GTZAN track name ({genre}.000NN.au or .wav)")
         stems = [p.name.rsplit(".", 1)[0] for p, _ in files]

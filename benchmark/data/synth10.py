@@ -24,6 +24,7 @@ from scipy.signal import butter, lfilter, sosfilt
 
 from benchmark.data.base import AudioDataset, Track
 from benchmark.errors import BenchmarkError
+from benchmark.validation import check_seed
 
 SoundGenerator = Callable[[np.random.Generator, int, int], np.ndarray]
 
@@ -289,8 +290,7 @@ class Synth10(AudioDataset):
         track_seconds: float = 4.0,
         sample_rate: int = 16000,
     ) -> None:
-        if seed < 0:
-            raise BenchmarkError(f"synth10 seed must be >= 0, got {seed}")
+        check_seed(seed, "synth10 seed")
         if tracks_per_class < self.num_folds:
             raise BenchmarkError(
                 f"synth10 tracks_per_class must be >= {self.num_folds} (one per fold), got {tracks_per_class}"

@@ -64,6 +64,6 @@ class UrbanSound8K(FileDataset):
                 )
             fold = parse_fold(row["fold"], self.num_folds, where)
             name = row["slice_file_name"]
-            path = self.root / "audio" / f"fold{fold + 1}" / name
+            path = self.listed_file(self.root / "audio" / f"fold{fold + 1}", name, where)
             entries.append(FileEntry(path, f"{self.name}/{name.rsplit('.', 1)[0]}", label, fold))
         return entries

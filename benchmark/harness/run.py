@@ -1,7 +1,8 @@
 """A suite run end to end: inputs -> plan -> cells -> publish.
 
 :func:`run_suite` is what ``arb run``, ``arb submit`` (in its worker) and ``arb sweep`` call:
-load the shared inputs, plan every cell (all checks), run the cells not in the cache through the
+load the shared inputs, plan every cell (all checks, and the estimated gradient cost against
+``--max-gradients``), run the cells not in the cache through the
 chosen executor, and assemble the entries. Nothing is written to the leaderboard until every
 cell is done; each finished cell is in the cache at once, so an interrupted run resumes.
 """
@@ -18,6 +19,7 @@ from benchmark.cells.executors import Executor, ProcessExecutor, SerialExecutor,
 from benchmark.cells.inputs import DEFAULT_RESIDENT_BYTES, Inputs, InputsRecipe, ModelSource, ReferenceModels
 from benchmark.errors import BenchmarkError
 from benchmark.leaderboard.schema import LeaderboardEntry
+from benchmark.plan.cost import DEFAULT_MAX_GRADIENTS, check_gradient_budget
 from benchmark.plan.planner import Plan, plan_suite
 from benchmark.plan.suite import AttackSpec, Suite
 from benchmark.progress import CellProgress
@@ -45,6 +47,8 @@ class Execution:
     ray_address: str | None = None
     #: test-set rows up to this many MiB stay on the device; larger ones stream from disk
     resident_mb: int = DEFAULT_RESIDENT_BYTES >> 20
+    #: refuse a plan whose estimated input gradients exceed this (None: no bound)
+    max_gradients: int | None = DEFAULT_MAX_GRADIENTS
 
     def __post_init__(self) -> None:
         cores = available_cores()
@@ -62,6 +66,8 @@ class Execution:
                 f"--threads must be between 1 and this machine's {cores} cores (got {self.threads}); "
                 "leave it out to share the cores among the jobs"
             )
+        if self.max_gradients is not None and self.max_gradients < 1:
+            raise BenchmarkError(f"--max-gradients must be at least 1 (got {self.max_gradients})")
 
     @property
     def thread_count(self) -> int:
@@ -113,6 +119,8 @@ def run_suite(
     inputs = Inputs(recipe)
     data, models = inputs.facts()
     plan = plan_suite(suite, data, models, attacked_by=attacked_by)
+    elements = {entry: inputs.model(entry).features[0].numel() for entry in models}
+    check_gradient_budget(plan, classes=inputs.num_classes, elements=elements, limit=execution.max_gradients)
     with CellProgress(f"suite {suite.name}") as progress:
         results = run_cells(plan.cells, cache=cache, executor=executor, inputs=inputs, progress=progress)
     entries = assemble_entries(plan, inputs, results, output_root)

@@ -11,6 +11,7 @@ must match exactly; bootstrap intervals take the accuracy tolerance.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,9 +143,12 @@ def _describe(category: str, tolerance: Tolerance) -> str:
 
 
 def _within(old: Value, new: Value, tolerance: Tolerance) -> bool:
-    """numpy.isclose's rule, relative to the reference value; null only matches null."""
+    """numpy.isclose's rule, relative to the reference value; null only matches null, and equal
+    non-finite values match (NaN == NaN, inf == inf: an identical file never drifts)."""
     if old is None or new is None:
         return old is new
+    if old == new or (math.isnan(old) and math.isnan(new)):
+        return True
     return abs(new - old) <= tolerance.abs + tolerance.rel * abs(old)
 
 

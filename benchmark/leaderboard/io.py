@@ -15,14 +15,21 @@ from benchmark.errors import BenchmarkError, SchemaError
 from benchmark.jsonio import atomic_write_json
 from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, LeaderboardEntry
 from benchmark.leaderboard.scoring import masking_flags, primary_score
+from benchmark.paths import inside
 from benchmark.registry import ATTACKS
 from benchmark.representations.base import domain_widths
 from benchmark.validation import first_error
 
 
 def entry_path(root: Path, suite: str, version: int, dataset: str, entry: str) -> Path:
-    """RobustBench-style tree: ``<root>/<suite>/v<version>/<dataset>/<entry>.json``."""
-    return root / suite / f"v{version}" / dataset / f"{entry}.json"
+    """RobustBench-style tree: ``<root>/<suite>/v<version>/<dataset>/<entry>.json`` (refused if
+    a name would lead it out of ``root``)."""
+    return inside(root, suite, f"v{version}", dataset, f"{entry}.json", what="results file")
+
+
+def board_folder(root: Path, suite: str, version: int) -> Path:
+    """``<root>/<suite>/v<version>``: where a suite version's datasets and boards live."""
+    return inside(root, suite, f"v{version}", what="leaderboard folder")
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
@@ -122,6 +129,8 @@ def read_entry(path: Path) -> LeaderboardEntry:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise SchemaError(f"results file {path} is not valid JSON: {error}") from None
+    except RecursionError:  # a results file is a few levels deep; thousands is an attack on the parser
+        raise SchemaError(f"results file {path} nests arrays or objects too deeply to be one") from None
     if not isinstance(data, dict):
         raise SchemaError(f"results file {path} must hold a JSON object")
     version = data.get("schema_version")
@@ -162,7 +171,7 @@ def write_entry(path: Path, document: LeaderboardEntry | dict) -> LeaderboardEnt
 
 def load_entries(root: Path, suite: str, version: int) -> list[LeaderboardEntry]:
     """Every validated entry file of ``<root>/<suite>/v<version>/<dataset>/``."""
-    folder = root / suite / f"v{version}"
+    folder = board_folder(root, suite, version)
     paths = sorted(folder.glob("*/*.json"))
     if not paths:
         raise BenchmarkError(

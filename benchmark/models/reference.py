@@ -21,6 +21,7 @@ from torch import nn
 from benchmark.errors import CheckpointError
 from benchmark.jsonio import atomic_write_bytes, atomic_write_json, sha256_file
 from benchmark.models.spec import ModelSpec
+from benchmark.paths import inside
 from benchmark.registry import MODELS
 from benchmark.representations.base import Representation, build_representation
 
@@ -66,12 +67,12 @@ def build_reference(entry: str, spec: ModelSpec, *, sample_rate: int, segment_sa
 
 
 def card_path(folder: Path, entry: str) -> Path:
-    return folder / f"{entry}.json"
+    return inside(folder, f"{entry}.json", what="model card")
 
 
 def save_reference(model: ReferenceModel, folder: Path, card: dict[str, Any]) -> Path:
     """Write weights then card, each atomically; the card records the weights' sha256."""
-    weights = folder / f"{model.entry}.safetensors"
+    weights = inside(folder, f"{model.entry}.safetensors", what="checkpoint")
     state = {k: v.detach().cpu().contiguous() for k, v in model.network.state_dict().items()}
     folder.mkdir(parents=True, exist_ok=True)
     temporary = weights.with_suffix(".safetensors.tmp")
@@ -132,7 +133,7 @@ def load_reference(
         raise CheckpointError(
             f"checkpoint {entry!r} in {folder} was trained for a different model spec; {fix}"
         )
-    weights = folder / str(card.get("weights_file", ""))
+    weights = inside(folder, str(card.get("weights_file", "")), what="checkpoint")
     if weights.suffix != ".safetensors":
         raise CheckpointError(f"checkpoint {weights} is not a .safetensors file; only safetensors are loaded")
     if not weights.is_file():

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_serializer
 
 from benchmark.models import pons_grid
-from benchmark.validation import Strict
+from benchmark.validation import Seed, Strict
 
 
 class TrainingRecipe(Strict):
@@ -66,7 +66,7 @@ class RandomFeaturesRecipe(Strict):
 
     kind: Literal["random_features"]
     backend: Literal["svm", "elm"]
-    seed: int = Field(0, ge=0)
+    seed: Seed = 0
     kernels: tuple[str, ...] = pons_grid.SVM_KERNELS
     c: tuple[float, ...] = pons_grid.SVM_C
     gamma: tuple[float | str, ...] = pons_grid.SVM_GAMMA

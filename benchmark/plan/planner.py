@@ -17,7 +17,7 @@ import torch
 
 import benchmark
 from benchmark.attacks.base import build_attack
-from benchmark.budgets import Bounds, Schedule, check_budgets
+from benchmark.budgets import Bounds, Schedule, check_schedule
 from benchmark.errors import BenchmarkError
 from benchmark.jsonio import sha256_of
 from benchmark.plan.specs import (
@@ -110,7 +110,7 @@ def check_attack(
 ) -> None:
     """Build the attack (its hyperparameters) and check its schedule against the input bounds."""
     attack = build_attack(name, backend, dict(params), targeted)
-    check_budgets(name, backend, budgets, bounds, attack.norm, attack.budget_kind)
+    check_schedule(name, backend, budgets, bounds, attack.norm, attack.budget_kind)
     if per_example:
         attack.require_per_example_budgets()
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from benchmark.budgets import SNR_DB, Domain, schedule_table
 from benchmark.models.spec import ModelSpec
+from benchmark.paths import safe_name
 from benchmark.registry import ATTACKS, MODELS, REPRESENTATIONS, SUITES
 from benchmark.tolerances import Tolerances
-from benchmark.validation import Strict, load_toml
+from benchmark.validation import Seed, Strict, load_toml
 
 
 class AttackSpec(Strict):
@@ -75,7 +76,7 @@ class Suite(Strict):
     description: str
     dataset: str
     dataset_params: dict[str, int | float | str] = {}
-    seed: int = 0
+    seed: Seed = 0
     test_fold: int = Field(0, ge=0)
     #: evaluate only the first N tracks of each class in the test fold (all when unset): keeps
     #: small suites fast while every kept track still contributes all its segments (MV / SR)
@@ -104,6 +105,20 @@ class Suite(Strict):
     #: entry is flagged ``few_correct``
     min_clean_correct: int = Field(10, ge=1)
     tolerances: Tolerances = Tolerances()
+
+    @field_validator("name", "dataset")
+    @classmethod
+    def _is_a_file_name(cls, value: str) -> str:
+        """Suite and dataset names become folders of the leaderboard tree."""
+        return safe_name(value, "name")
+
+    @field_validator("models")
+    @classmethod
+    def _entries_are_file_names(cls, value: dict[str, ModelSpec]) -> dict[str, ModelSpec]:
+        """Model entries become results, checkpoint and figure file names."""
+        for entry in value:
+            safe_name(entry, "model entry")
+        return value
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Suite:

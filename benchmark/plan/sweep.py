@@ -10,7 +10,7 @@ from pydantic import Field
 from benchmark.errors import BenchmarkError
 from benchmark.leaderboard.schema import Accuracy
 from benchmark.models.spec import TrainingRecipe
-from benchmark.validation import Strict
+from benchmark.validation import Seed, Strict
 
 SWEEP_SCHEMA_VERSION = 1
 #: the one setting that is not a representation parameter: it is the rate the dataset is made at
@@ -74,7 +74,7 @@ class SweepConfig(Strict):
     training: TrainingRecipe = TrainingRecipe(epochs=3, batch_size=50, learning_rate=2e-3, patience=4)
     dataset: str = "synth10"
     dataset_params: dict[str, int | float | str] = {}
-    seed: int = 0
+    seed: Seed = 0
     test_fold: int = Field(0, ge=0)
     test_tracks_per_class: int | None = Field(2, ge=1)
     segment_seconds: float = Field(1.0, gt=0)

@@ -67,7 +67,14 @@ def check_fits_suite(manifest: Manifest, suite: Suite) -> None:
 
 
 def submit(
-    folder: Path, suite_name: str, *, output: Path, force: bool, limits: Limits, device: str
+    folder: Path,
+    suite_name: str,
+    *,
+    output: Path,
+    force: bool,
+    limits: Limits,
+    device: str,
+    max_gradients: int | None = None,
 ) -> tuple[Path, LeaderboardEntry]:
     """Validate, evaluate in the worker, check the entry it wrote, and publish it."""
     manifest, _weights = load_manifest(folder)
@@ -83,6 +90,7 @@ def submit(
         "device": device,
         "suite": suite.resolved(),
         "submission": info,
+        "max_gradients": max_gradients,
     }
     with tempfile.TemporaryDirectory(prefix="arb-submit-") as run_dir:
         report = run_worker(request, Path(run_dir), limits, stage="validating and evaluating")

@@ -9,7 +9,7 @@ from typing import Any
 from benchmark.cells.cache import CellCache
 from benchmark.cells.inputs import ModelParts
 from benchmark.data.protocol import DataInfo
-from benchmark.harness.run import run_suite
+from benchmark.harness.run import Execution, run_suite
 from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.plan.suite import AttackSpec, Suite
 from benchmark.submission.loading import Submission, architecture
@@ -60,7 +60,13 @@ class SubmittedModel:
 
 
 def evaluate_submission(
-    suite: Suite, submission: Submission, info: dict[str, Any], *, device: str, output_root: Path
+    suite: Suite,
+    submission: Submission,
+    info: dict[str, Any],
+    *,
+    device: str,
+    output_root: Path,
+    max_gradients: int | None = None,
 ) -> tuple[Path, LeaderboardEntry]:
     """Run the suite on the submission (no cache: the worker's run directory is temporary)."""
     source = SubmittedModel(submission, info)
@@ -71,6 +77,7 @@ def evaluate_submission(
         cache=CellCache(Path("cache"), enabled=False),
         source=source,
         attacked_by=source.attacked_by,
+        execution=Execution(max_gradients=max_gradients),
     )
     ((path, entry),) = result.entries
     return path, entry

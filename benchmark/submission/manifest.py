@@ -4,6 +4,7 @@ submitted code to run: schema, file formats, and paths that must stay inside the
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -251,11 +252,25 @@ def pretrained_folder(folder: Path, relative: str, manifest: Manifest) -> Pretra
     return pretrained
 
 
+def check_file_names(folder: Path) -> None:
+    """Every name in the folder must be UTF-8: the code hash, the request and the entry record
+    names as text, and a name that cannot be encoded would stop them halfway."""
+    for path in folder.rglob("*"):
+        try:
+            path.name.encode("utf-8")
+        except UnicodeEncodeError:
+            name = os.fsencode(path.relative_to(folder))
+            raise SubmissionError(
+                f"{folder} holds a file whose name is not valid UTF-8 ({name!r}); rename or remove it"
+            ) from None
+
+
 def load_manifest(folder: Path) -> tuple[Manifest, Path]:
     """The manifest and its weights file (or Hugging Face folder), after every check that runs no
     submitted code."""
     folder = folder.resolve()
     manifest = read_manifest(folder)
+    check_file_names(folder)
     if manifest.name != folder.name:
         raise SubmissionError(
             f"{folder / MANIFEST}: name {manifest.name!r} must equal the folder's name {folder.name!r} "

@@ -40,6 +40,7 @@ def _submit(request: dict[str, Any]) -> dict[str, Any]:
         request["submission"],
         device=request["device"],
         output_root=Path("leaderboards").resolve(),
+        max_gradients=request.get("max_gradients"),
     )
     return {"entry_file": str(path)}
 
