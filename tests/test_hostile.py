@@ -116,7 +116,7 @@ def test_a_name_that_would_leave_its_root_is_refused(run_dir, one_line_error, ol
     if command == "run":
         args = _run(suite, run_dir)
     else:
-        args = ["leaderboard", str(suite), "--root", str(run_dir / "leaderboards"), "--format", "markdown"]
+        args = ["leaderboard", str(suite), "--output", str(run_dir / "leaderboards"), "--format", "markdown"]
     refused(args, one_line_error, message)
     assert not (run_dir / "leaderboards").exists()
 
@@ -182,7 +182,7 @@ def test_metadata_naming_a_file_outside_the_dataset_is_refused(run_dir, one_line
     root.mkdir(parents=True)
     write_clip(run_dir / "data" / "outside.wav", 0.2, 44100, 440.0)
     build(root)
-    error = refused(["data", "check", name, "--root", str(root)], one_line_error, "outside")
+    error = refused(["data", "check", name, "--data-root", str(root)], one_line_error, "outside")
     assert "audio file" in error and "keep it inside" in error
 
 

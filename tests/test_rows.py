@@ -29,6 +29,7 @@ def test_stored_rows_read_any_index_like_the_tensor(tmp_path):
     assert torch.equal(stored.subset(torch.tensor([3, 4, 20]))[1:], values[[4, 20]])
     resident = ResidentRows(values, "k")
     assert torch.equal(resident[index], stored[index]) and torch.equal(resident[2:4], values[2:4])
+    assert torch.equal(stored[3], values[3]) and torch.equal(resident[3], values[3])
 
 
 def test_a_stored_entry_is_reused_and_a_damaged_one_rewritten(tmp_path):

@@ -11,7 +11,8 @@ import torch
 
 from benchmark.cells.attack import run_attack_cell
 from benchmark.cells.inputs import LoadedModel
-from benchmark.cells.inputs import TestSet as Examples
+from benchmark.cells.rows import ResidentRows
+from benchmark.cells.testset import TestSet as Examples
 from benchmark.metrics import mean_std, not_finite, snr_db
 from benchmark.plan.specs import AttackCellSpec
 from benchmark.representations.spectral import Mel
@@ -27,8 +28,9 @@ class _Inputs:
     def model(self, entry: str) -> LoadedModel:
         return self._model
 
-    def clean_audio(self, entry: str) -> torch.Tensor:
-        return self._model.representation.inverse(self._model.features, self.test.waveforms)
+    def clean_audio(self, entry: str) -> ResidentRows:
+        audio = self._model.representation.inverse(self._model.features[:], self.test.waveforms[:])
+        return ResidentRows(audio, "clean")
 
 
 def _mel_inputs() -> _Inputs:
@@ -40,10 +42,11 @@ def _mel_inputs() -> _Inputs:
     features = mel(waveforms)
     network = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(features[0].numel(), 2))
     labels = torch.tensor([0, 1, 0, 1])
-    test = Examples(waveforms, labels, torch.arange(4), labels.clone())
+    ids = [f"track{i}" for i in range(4)]
+    test = Examples(ResidentRows(waveforms, "test"), labels, torch.arange(4), labels.clone(), ids)
     with torch.no_grad():
         logits = network(features)
-    return _Inputs(LoadedModel("m", mel, network, {}, {}, features, logits), test)
+    return _Inputs(LoadedModel("m", mel, network, {}, {}, ResidentRows(features, "features"), logits), test)
 
 
 def test_mel_cell_snr_is_same_phase_with_griffin_lim_secondary_and_exclusions_counted() -> None:

@@ -26,7 +26,7 @@ import torch
 from benchmark.jsonio import atomic_write_json
 from benchmark.runtime import release_free_memory
 
-Index = slice | torch.Tensor
+Index = int | slice | torch.Tensor
 
 #: bump when the stored layout changes
 ROWS_VERSION = 1
@@ -44,6 +44,8 @@ class Rows(ABC):
         return self.shape[0]
 
     def __getitem__(self, index: Index) -> torch.Tensor:
+        if isinstance(index, int):
+            return self.read(torch.tensor([index]))[0]
         if isinstance(index, slice):
             index = torch.arange(len(self))[index]
         return self.read(index.reshape(-1))
@@ -63,7 +65,9 @@ class ResidentRows(Rows):
         self.device = tensor.device
 
     def __getitem__(self, index: Index) -> torch.Tensor:
-        return self.tensor[index] if isinstance(index, slice) else self.read(index.reshape(-1))
+        if isinstance(index, int | slice):
+            return self.tensor[index]
+        return self.read(index.reshape(-1))
 
     def read(self, index: torch.Tensor) -> torch.Tensor:
         return self.tensor[index.to(self.device)]
