@@ -14,6 +14,7 @@ import inspect
 from pathlib import Path
 
 from benchmark.cells.cache import CellCache
+from benchmark.cells.inputs import DEFAULT_RESIDENT_BYTES
 from benchmark.data.protocol import PreparedData, prepare_data
 from benchmark.errors import BenchmarkError
 from benchmark.harness.run import Execution, RunResult, run_suite
@@ -146,7 +147,7 @@ def run(
     threads: int | None = None,
     ray: bool = False,
     ray_address: str | None = None,
-    resident_mb: int = 1024,
+    resident_mb: int = DEFAULT_RESIDENT_BYTES >> 20,
     max_gradients: int | None = DEFAULT_MAX_GRADIENTS,
 ) -> RunResult:
     """Evaluate a suite: its entries, summary, plots and example figures are written under

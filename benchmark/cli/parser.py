@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from benchmark import __version__
+from benchmark.cells.inputs import DEFAULT_RESIDENT_BYTES
 from benchmark.cli import commands, data_commands
 from benchmark.cli.examples import epilog
 from benchmark.paths import cache_dir, output_root
@@ -93,7 +94,7 @@ def execution(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--resident-mb",
         type=int,
-        default=1024,
+        default=DEFAULT_RESIDENT_BYTES >> 20,
         metavar="MB",
         help="test sets (waveforms, features) up to this size stay in memory; larger ones are "
         "stored in the cache and read a batch at a time (default: 1024; 0 streams everything)",
