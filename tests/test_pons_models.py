@@ -4,13 +4,17 @@ the MFCC baseline's 120 statistics against a numpy reference."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
+from scipy.stats import truncnorm
 from torch import nn
 
 from benchmark.errors import BenchmarkError
 from benchmark.models.pons import FRONT_ENDS, build_front_end
+from benchmark.models.pons_layers import WeightStream, variance_scaling
 from benchmark.random_features import front_end_sha256
 from benchmark.registry import MODELS
 
@@ -30,17 +34,17 @@ FEATURE_SIZES = {
 #: sec. 3.1: 350,000 samples at 12 kHz; 96-band log-mel of it with hop 256 (1368 centred frames)
 PAPER_INPUT = {"waveform": (1, 350_000), "mel": (1, 96, 1368)}
 COMPACT_INPUT = {"waveform": (1, 16_000), "mel": (1, 96, 63)}
-#: sha256 (first 16 hex digits) of each compact front-end's weights at seed 0 (torch 2.11)
-PINNED = {
-    "sample_level": "458a5c2f0c732002",
-    "frame_level": "fd9fcc817f215a71",
-    "frame_level_many_shapes": "04f5bea5ea02076e",
-    "7x96": "9d9c93ed55484b1a",
-    "7x86": "c6861417bab1c2f1",
-    "timbral": "673e02444253487e",
-    "temporal": "4441961f2840053c",
-    "timbral_temporal": "246852686effbe07",
-    "vgg": "a59f91eb5843ba5d",
+#: sha256 (first 16 hex digits) of each compact front-end's weights at seed 0
+PINNED = {  # the same under torch 2.11 and 2.14: WeightStream draws no torch randomness
+    "sample_level": "1fdc64a81f60d890",
+    "frame_level": "d3e555fbc0dd4185",
+    "frame_level_many_shapes": "eed9edd230267387",
+    "7x96": "3e517cf0bd4bc55c",
+    "7x86": "83d6d3ab91d847a9",
+    "timbral": "1afc97c53ab8e4ce",
+    "temporal": "9d6900f8e628c572",
+    "timbral_temporal": "0e0441a4de721cb5",
+    "vgg": "87d502ad89454f05",
 }
 
 
@@ -119,6 +123,25 @@ def test_front_ends_are_rebuilt_from_their_seed_and_stored_nowhere(architecture)
     assert front_end_sha256(build_front_end(architecture, "compact", 1)) != front_end_sha256(front_end)
     assert front_end.state_dict() == {} and not list(front_end.parameters())  # never trained, never saved
     assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in front_end.modules())  # sec. 3.4
+
+
+def test_weight_stream_is_numpys_pcg64_double_stream():
+    """The documented PCG64 double: numpy's own ``Generator.random`` is the reference."""
+    expected = np.random.Generator(np.random.PCG64(7)).random(1000)
+    np.testing.assert_array_equal(WeightStream(7).uniform(1000), expected)
+
+
+def test_variance_scaling_is_tf_truncated_normal_at_two_sigma():
+    """TF-contrib variance scaling: std sqrt(2.6 / fan_in) before truncation at +-2 std; the
+    truncated law's moments come from scipy.stats.truncnorm."""
+    shape = (256, 8, 3, 3)
+    weight = variance_scaling(shape, WeightStream(0))
+    assert weight.dtype == torch.float32 and weight.shape == shape
+    weight, scale = weight.double(), math.sqrt(2.6 / (8 * 3 * 3))
+    assert weight.abs().max() <= 2 * scale * (1 + 1e-6)
+    reference = truncnorm(-2, 2, scale=scale)
+    assert weight.std().item() == pytest.approx(reference.std(), rel=0.02)
+    assert abs(weight.mean().item()) < 4 * reference.std() / math.sqrt(weight.numel())
 
 
 @pytest.mark.parametrize("architecture", ["sample_level", "vgg", "timbral_temporal"])

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import torch
 from torch import Tensor, nn
 
 from benchmark.errors import BenchmarkError
@@ -35,6 +34,7 @@ from benchmark.models.pons_frontends import (
     Timbral,
     TimbralTemporal,
 )
+from benchmark.models.pons_layers import WeightStream
 
 CONFIGS = ("paper", "paper_small", "compact")
 #: config -> num_filters (elmarc config_file.py); the compact config keeps the small counts
@@ -67,17 +67,17 @@ def _filters(architecture: str, config: str) -> int:
     return counts["paper"] if config == "paper" else counts["paper_small"]
 
 
-def _timbral(filters: int, generator: torch.Generator, name: str) -> Timbral:
+def _timbral(filters: int, stream: WeightStream, name: str) -> Timbral:
     shapes = tuple((h, w, m * filters) for h in TIMBRAL_HEIGHTS for w, m in TIMBRAL_WIDTHS)
-    return Timbral(shapes, generator, name=name, same=True)
+    return Timbral(shapes, stream, name=name, same=True)
 
 
-def _temporal(filters: int, config: str, generator: torch.Generator, name: str) -> Temporal:
+def _temporal(filters: int, config: str, stream: WeightStream, name: str) -> Temporal:
     lengths = TEMPORAL_LENGTHS_COMPACT if config == "compact" else TEMPORAL_LENGTHS
-    return Temporal(filters, lengths, generator, name=name)
+    return Temporal(filters, lengths, stream, name=name)
 
 
-FrontEndFactory = Callable[[int, str, torch.Generator, str], nn.Module]
+FrontEndFactory = Callable[[int, str, WeightStream, str], nn.Module]
 
 FRONT_ENDS: dict[str, FrontEndFactory] = {
     "sample_level": lambda f, c, g, n: SampleLevel(f, g, name=n),
@@ -102,8 +102,8 @@ def build_front_end(architecture: str, config: str, seed: int) -> nn.Module:
         raise BenchmarkError(
             f"unknown pons_{architecture} config {config!r}; choose one of {', '.join(CONFIGS)}"
         )
-    generator = torch.Generator().manual_seed(seed)
-    return FRONT_ENDS[architecture](_filters(architecture, config), config, generator, f"pons_{architecture}")
+    stream = WeightStream(seed)
+    return FRONT_ENDS[architecture](_filters(architecture, config), config, stream, f"pons_{architecture}")
 
 
 class RandomFeatureClassifier(nn.Module):

@@ -14,7 +14,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from benchmark.models.pons_layers import RandomConv, map_means, min_valid_length, require_length
+from benchmark.models.pons_layers import (
+    RandomConv,
+    WeightStream,
+    map_means,
+    min_valid_length,
+    require_length,
+)
 
 #: sec. 3.1: every waveform front-end of the frame-level family strides by 32 samples
 FRAME_STRIDE = 32
@@ -25,12 +31,12 @@ class SampleLevel(nn.Module):
     (length-3 convolution, max-pool 3); features after the first convolution and after every pool
     (elmarc returns ``[conv0, pool_1 .. pool_6]``: 7 x filters features). ReLU."""
 
-    def __init__(self, filters: int, generator: torch.Generator, *, name: str) -> None:
+    def __init__(self, filters: int, stream: WeightStream, *, name: str) -> None:
         super().__init__()
         self.name = name
-        self.first = RandomConv(1, filters, (3,), generator, stride=3)
+        self.first = RandomConv(1, filters, (3,), stream, stride=3)
         self.blocks = nn.ModuleList(
-            RandomConv(filters, filters, (3,), generator, same="time") for _ in range(6)
+            RandomConv(filters, filters, (3,), stream, same="time") for _ in range(6)
         )
         self.feature_size = 7 * filters
 
@@ -54,18 +60,18 @@ class FrameLevel(nn.Module):
     ``[conv0 .. conv4, end_c1, end_cr2, end_cr3]``). ReLU."""
 
     def __init__(
-        self, filters: int, lengths: tuple[int, ...], generator: torch.Generator, *, name: str
+        self, filters: int, lengths: tuple[int, ...], stream: WeightStream, *, name: str
     ) -> None:
         super().__init__()
         self.name = name
         self.same = len(lengths) > 1
         pad = "time" if self.same else ""
         self.stems = nn.ModuleList(
-            RandomConv(1, filters, (k,), generator, stride=FRAME_STRIDE, same=pad) for k in lengths
+            RandomConv(1, filters, (k,), stream, stride=FRAME_STRIDE, same=pad) for k in lengths
         )
-        self.adapt = RandomConv(len(lengths) * filters, filters, (7,), generator)
+        self.adapt = RandomConv(len(lengths) * filters, filters, (7,), stream)
         self.residual = nn.ModuleList(
-            RandomConv(filters, filters, (7,), generator, same="time") for _ in range(2)
+            RandomConv(filters, filters, (7,), stream, same="time") for _ in range(2)
         )
         self.lengths = lengths
         self.feature_size = (len(lengths) + 3) * filters
@@ -94,7 +100,7 @@ class Timbral(nn.Module):
     def __init__(
         self,
         shapes: tuple[tuple[int, int, int], ...],
-        generator: torch.Generator,
+        stream: WeightStream,
         *,
         name: str,
         same: bool,
@@ -104,7 +110,7 @@ class Timbral(nn.Module):
         self.shapes = shapes
         self.same = same
         self.convs = nn.ModuleList(
-            RandomConv(1, count, (height, width), generator, same="time" if same else "")
+            RandomConv(1, count, (height, width), stream, same="time" if same else "")
             for height, width, count in shapes
         )
         self.feature_size = sum(count for _, _, count in shapes)
@@ -129,14 +135,14 @@ class Temporal(nn.Module):
     2 filters - r, 4 filters - r, 8 filters - r with r = filters / 4. ReLU, averaged over time."""
 
     def __init__(
-        self, filters: int, lengths: tuple[int, ...], generator: torch.Generator, *, name: str
+        self, filters: int, lengths: tuple[int, ...], stream: WeightStream, *, name: str
     ) -> None:
         super().__init__()
         self.name = name
         remove = filters // 4
         counts = [filters * 2**i - remove for i in range(len(lengths))]
         self.convs = nn.ModuleList(
-            RandomConv(1, count, (k,), generator, same="time")
+            RandomConv(1, count, (k,), stream, same="time")
             for k, count in zip(lengths, counts, strict=True)
         )
         self.feature_size = sum(counts)
@@ -175,13 +181,13 @@ class VGG(nn.Module):
     after every pool (elmarc ``cnn_small_filters``: ``[pool1 .. pool5]``)."""
 
     def __init__(
-        self, filters: int, pools: tuple[tuple[int, int], ...], generator: torch.Generator, *, name: str
+        self, filters: int, pools: tuple[tuple[int, int], ...], stream: WeightStream, *, name: str
     ) -> None:
         super().__init__()
         self.name = name
         self.pools = pools
         ins = [1] + [filters] * (len(pools) - 1)
-        self.convs = nn.ModuleList(RandomConv(c, filters, (3, 3), generator, same="both") for c in ins)
+        self.convs = nn.ModuleList(RandomConv(c, filters, (3, 3), stream, same="both") for c in ins)
         self.feature_size = len(pools) * filters
 
     def check(self, input_shape: tuple[int, ...]) -> None:

@@ -8,6 +8,11 @@ Initialisation follows the authors' code (jordipons/elmarc, ``src/dl_models.py``
 uses ``tf.contrib.layers.variance_scaling_initializer()``, i.e. factor 2, fan-in, truncated
 normal with ``stddev = sqrt(1.3 * 2 / fan_in)`` cut at two standard deviations; biases zero).
 No batch normalisation anywhere (sec. 3.4: it makes a clip's features depend on its batch).
+
+The draws come from :class:`WeightStream` (PCG64's raw 64-bit output, an inverse-CDF truncated
+normal in float64), not from torch's generator and ``nn.init``: torch's initialisers changed their
+draws between releases (2.11 -> 2.14), which silently swapped every front-end and broke the fitted
+back-ends; the raw PCG64 stream and the normal quantile function do not change between releases.
 """
 
 from __future__ import annotations
@@ -16,20 +21,41 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.special import ndtr, ndtri
 from torch import Tensor, nn
 
 from benchmark.errors import BenchmarkError
 
 
-def variance_scaling(shape: tuple[int, ...], generator: torch.Generator) -> Tensor:
-    """TF-contrib ``variance_scaling_initializer()`` (factor 2, FAN_IN, truncated normal)."""
+class WeightStream:
+    """Seeded uniform draws that every numpy / torch release reproduces bit for bit.
+
+    PCG64's raw output is the one part of numpy's random API whose stream is guaranteed stable
+    (NEP 19); the top 53 bits of each word make one double in ``[0, 1)``. Layers draw in
+    construction order, so one stream per front-end fixes every weight from the seed.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._bits = np.random.PCG64(seed)
+
+    def uniform(self, count: int) -> np.ndarray:
+        return (self._bits.random_raw(count) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def variance_scaling(shape: tuple[int, ...], stream: WeightStream) -> Tensor:
+    """TF-contrib ``variance_scaling_initializer()`` (factor 2, FAN_IN, truncated normal).
+
+    Truncated at two standard deviations by the inverse CDF: a uniform draw is mapped into
+    ``[Phi(-2), Phi(2)]`` and through the normal quantile, in float64, then rounded to float32.
+    """
     fan_in = math.prod(shape[1:])
     std = math.sqrt(1.3 * 2.0 / fan_in)
-    weight = torch.empty(shape)
-    nn.init.trunc_normal_(weight, std=std, a=-2 * std, b=2 * std, generator=generator)
-    return weight
+    low, high = ndtr(-2.0), ndtr(2.0)
+    quantiles = low + stream.uniform(math.prod(shape)) * (high - low)
+    return torch.from_numpy((std * ndtri(quantiles)).astype(np.float32).reshape(shape))
 
 
 def same_padding(length: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -52,7 +78,7 @@ class RandomConv(nn.Module):
         in_channels: int,
         out_channels: int,
         kernel: tuple[int, ...],
-        generator: torch.Generator,
+        stream: WeightStream,
         *,
         stride: int = 1,
         same: Literal["", "time", "both"] = "",
@@ -60,7 +86,7 @@ class RandomConv(nn.Module):
         super().__init__()
         self.kernel, self.stride, self.same = kernel, stride, same
         self.register_buffer(
-            "weight", variance_scaling((out_channels, in_channels, *kernel), generator), False
+            "weight", variance_scaling((out_channels, in_channels, *kernel), stream), False
         )
         self.register_buffer("bias", torch.zeros(out_channels), False)
 
