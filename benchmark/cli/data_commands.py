@@ -12,7 +12,8 @@ from benchmark.errors import BenchmarkError
 def _check_copy(name: str, root: Path) -> int:
     """Print the classes and folds a dataset copy lists, then every problem; 0 when there is none.
     Nothing is written into the copy (a drawn split is computed, not saved)."""
-    from benchmark.data.files import FileDataset, read_only_splits
+    from benchmark.data.files import FileDataset
+    from benchmark.data.metadata import read_only_splits
     from benchmark.registry import DATASETS
 
     cls = DATASETS.get(name)

@@ -9,7 +9,8 @@ both with these folds; folds 1..5 of the CSV are folds 0..4 here.
 
 from __future__ import annotations
 
-from benchmark.data.files import FileDataset, FileEntry, parse_fold, read_csv
+from benchmark.data.files import FileDataset, FileEntry
+from benchmark.data.metadata import parse_fold, read_csv
 from benchmark.errors import BenchmarkError
 
 #: ESC-50 categories in ``target`` order (0..49), as in meta/esc50.csv

@@ -14,16 +14,8 @@ read-only); later runs read that file, so the folds never move under a result.
 
 from __future__ import annotations
 
-from benchmark.data.files import (
-    OWN_DATA_LAYOUT,
-    FileDataset,
-    FileEntry,
-    listed_audio,
-    parse_fold,
-    read_csv,
-    split_file,
-    stratified_folds,
-)
+from benchmark.data.files import OWN_DATA_LAYOUT, FileDataset, FileEntry, listed_audio
+from benchmark.data.metadata import parse_fold, read_csv, split_file, stratified_folds
 from benchmark.errors import BenchmarkError
 from benchmark.validation import check_seed
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from benchmark.data.files import FileDataset, FileEntry, split_file, stratified_folds, warn
+from benchmark.data.files import FileDataset, FileEntry, warn
+from benchmark.data.metadata import split_file, stratified_folds
 from benchmark.errors import BenchmarkError
 from benchmark.paths import project_root
 from benchmark.validation import check_seed

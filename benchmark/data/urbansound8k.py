@@ -16,7 +16,8 @@ the segment set (they are dropped as digital silence by default).
 
 from __future__ import annotations
 
-from benchmark.data.files import FileDataset, FileEntry, parse_fold, read_csv
+from benchmark.data.files import FileDataset, FileEntry
+from benchmark.data.metadata import parse_fold, read_csv
 from benchmark.errors import BenchmarkError
 
 US8K_CLASSES = (
