@@ -28,8 +28,8 @@ def cnn2d() -> LeaderboardEntry:
     return read_entry(QUICK / "cnn2d_stft.json")
 
 
-#: the committed quick files predate per-example outcomes (schema 3): scored as migrated files are
-LEGACY = {"examples": None, "test_segments": 260}
+#: a file migrated from schema 3 or older has no per-example outcomes: scored by its strongest attack
+MIGRATED = {"examples": None, "test_segments": 260}
 
 
 def with_rates(cell: AttackCell, rates: list[float], budgets: list[float] | None = None) -> AttackCell:
@@ -42,14 +42,19 @@ def with_rates(cell: AttackCell, rates: list[float], budgets: list[float] | None
     return cell.model_copy(update={"per_budget": points})
 
 
-def test_the_score_is_the_strongest_attack_at_the_reference_budget(cnn2d):
-    score = primary_score(cnn2d.attacks, representation="stft", reference_budgets={"stft": 0.01}, **LEGACY)
+def test_the_score_is_the_per_example_worst_case_at_the_reference_budget(cnn2d):
+    committed = {"examples": cnn2d.examples, "test_segments": cnn2d.dataset.test_segments}
+    score = primary_score(cnn2d.attacks, representation="stft", reference_budgets={"stft": 0.01}, **committed)
     at_budget = [p.robust_accuracy.segment for c in cnn2d.attacks for p in c.per_budget if p.budget == 0.01]
-    assert score is not None and score.budget == 0.01
-    assert score.robust_accuracy.segment == min(at_budget) and score.attack.startswith("bim")
-    largest = primary_score(cnn2d.attacks, representation="stft", reference_budgets={}, **LEGACY)
+    assert score is not None and score.budget == 0.01 and score.method == "per_example_worst_case"
+    assert score == cnn2d.score  # the committed score is recomputed from its own outcomes
+    assert score.robust_accuracy.segment <= score.attack_robust_accuracy.segment == min(at_budget)
+    assert score.attack.startswith("bim")
+    largest = primary_score(cnn2d.attacks, representation="stft", reference_budgets={}, **committed)
     assert largest is not None and largest.budget == 0.03  # no reference budget: each schedule's largest
-    assert primary_score([], representation="stft", reference_budgets={}, **LEGACY) is None
+    assert primary_score([], representation="stft", reference_budgets={}, **committed) is None
+    single = primary_score(cnn2d.attacks, representation="stft", reference_budgets={"stft": 0.01}, **MIGRATED)
+    assert single.method == "strongest_single_attack" and single.robust_accuracy.segment == min(at_budget)
 
 
 def test_masking_flags(cnn2d):
@@ -88,13 +93,17 @@ def test_old_files_are_migrated_and_unknown_versions_refused(cnn2d, tmp_path, on
     migrated = read_entry(path)
     assert migrated.schema_version == SCHEMA_VERSION and migrated.transferability == []
     assert [cell.budget_unit for cell in migrated.attacks] == [cell.budget_unit for cell in cnn2d.attacks]
-    assert migrated.score == cnn2d.score
+    assert migrated.examples is None  # its per-example outcomes are marked unavailable, and the score says so
+    assert migrated.score == primary_score(
+        cnn2d.attacks, representation="stft", reference_budgets={"stft": 0.01}, **MIGRATED
+    )
+    assert migrated.score.method == "strongest_single_attack"
     old = {k: v for k, v in as_version_2(current).items() if k not in ("score", "flags", "submission")}
     old["config"] = {k: v for k, v in old["config"].items() if k not in ("reference_budgets", "tolerances")}
     path.write_text(json.dumps({**old, "schema_version": 1}))
     migrated = read_entry(path)
     assert migrated.schema_version == SCHEMA_VERSION and migrated.submission is None
-    rescored = primary_score(cnn2d.attacks, representation="stft", reference_budgets={}, **LEGACY)
+    rescored = primary_score(cnn2d.attacks, representation="stft", reference_budgets={}, **MIGRATED)
     assert migrated.score == rescored and rescored.method == "strongest_single_attack"
     path.write_text(json.dumps({**current, "schema_version": 5}))
     assert main(["summary", str(path)]) == 2
@@ -109,6 +118,8 @@ def variant(entry: LeaderboardEntry, name: str, *, robust: float, clean: float) 
     data["entry"] = name
     data["model"]["clean"]["segment"] = clean
     data["score"]["robust_accuracy"]["segment"] = robust
+    # the committed entry's outcomes and intervals do not fit the variant's numbers: drop them
+    data["score"]["interval"], data["examples"] = None, None
     if name.startswith("sub"):
         data["submission"] = {
             "name": name,
