@@ -82,14 +82,13 @@ def test_the_template_is_a_valid_manifest():
     assert manifest.entry_point == "model:build" and manifest.input.representation_name == "stft"
 
 
-def test_the_example_validates_quickly(example, capsys, monkeypatch):
+def test_the_example_validates(example, capsys, monkeypatch):
+    """Its speed is a benchmark (tests/test_bench_submission.py), not asserted here."""
     monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
-    started = time.perf_counter()
     assert main(["validate", str(example), "--device", "cpu", "--suite", "quick"]) == 0
     out = capsys.readouterr().out
     assert "valid" in out and "SmallSpectrogramCNN" in out and "1x257x63" in out
     assert "suite 'quick' can evaluate it" in out
-    assert time.perf_counter() - started < 30  # the README reports the measured time (target 10 s)
     assert not list(example.rglob("__pycache__"))  # the worker writes no bytecode into the submission
 
 
@@ -272,7 +271,7 @@ def test_a_submission_past_the_time_limit_is_killed(example, tmp_path, one_line_
         "ran past the 5 s time limit while validating; make it faster or raise --time-limit"
         in one_line_error()
     )
-    assert time.perf_counter() - started < 30
+    assert time.perf_counter() - started < 60  # killed at the limit, long before the 120 s sleep ends
 
 
 def test_a_submission_over_the_memory_limit_is_stopped(example, tmp_path, one_line_error):
