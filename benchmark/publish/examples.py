@@ -25,7 +25,7 @@ from benchmark.cells.inputs import Inputs
 from benchmark.jsonio import atomic_write_bytes, sha256_of
 from benchmark.plan.planner import Plan
 from benchmark.plan.specs import AttackCellSpec
-from benchmark.publish.figures import ExamplePanel, examples_png
+from benchmark.publish.figures import ExamplePanel, audio_name, examples_png
 from benchmark.runtime import seed_generators
 
 PNG = b"\x89PNG\r\n\x1a\n"  # the signature a PNG file starts with
@@ -38,11 +38,6 @@ def _budget_index(plan: Plan, cell: AttackCellSpec) -> int:
     if reference in cell.budgets:
         return cell.budgets.index(reference)
     return len(cell.budgets) // 2
-
-
-def audio_name(entry: str, which: str) -> str:
-    """The WAV file beside the example figure: ``clean``, or an attack row's label."""
-    return f"{entry}_example_{which}.wav"
 
 
 def _wav(waveform: torch.Tensor, sample_rate: int) -> bytes:

@@ -198,6 +198,11 @@ class ExamplePanel:
     representation: str
 
 
+def audio_name(entry: str, which: str) -> str:
+    """The WAV file written beside the example figure: ``clean``, or an audio row's label."""
+    return f"{entry}_example_{which}.wav"
+
+
 def _vertical(panel: ExamplePanel, rows: int, sample_rate: int) -> tuple[float, str]:
     """The top of the vertical axis and its label: Hz for audio and STFTs, else bins."""
     if panel.audio or panel.representation == "stft":
