@@ -31,6 +31,8 @@ BUDGET_UNITS = {
 }
 #: marker, dash and marker size per backend: agreeing backends overlap but stay visible
 BACKEND_STYLES = {"native": ("o", "-", 8), "art": ("s", "--", 6), "foolbox": ("^", ":", 4)}
+#: the largest marker and line width a curve hidden under others gets (points)
+MAX_SIZES = (22, 9)
 
 
 def _figure(
@@ -71,20 +73,26 @@ def _points(cell: AttackCell) -> list[tuple[float, float]]:
 
 
 def _draw_curves(axis: Any, cells: list[AttackCell], colours: dict[str, str]) -> None:
-    """One line per cell: colour per attack, marker and dash per backend. A curve that a later one
-    would hide exactly (BIM-a under BIM-b, agreeing backends) is drawn with larger markers and a
-    wider line underneath, half transparent, so every curve that coincides still shows."""
+    """One line per cell: colour per attack, marker and dash per backend. A curve that later ones
+    would hide exactly (BIM-a under BIM-b, agreeing backends) is drawn underneath with larger
+    markers and a wider line than every curve over it, half transparent, so each one still shows."""
     curves = [_points(cell) for cell in cells]
+    sizes: list[tuple[float, float]] = [(0.0, 0.0)] * len(cells)  # (marker size, line width)
+    for index in reversed(range(len(cells))):  # the top curve first: it keeps its own style
+        over = [sizes[later] for later in range(index + 1, len(cells)) if curves[later] == curves[index]]
+        base = BACKEND_STYLES.get(cells[index].backend, ("x", "-.", 5))[2]
+        marker = max([base, *(size + 3 for size, _ in over)])
+        width = max([1.5, *(width + 1.5 for _, width in over)])
+        sizes[index] = (min(marker, MAX_SIZES[0]), min(width, MAX_SIZES[1]))
     for index, (cell, points) in enumerate(zip(cells, curves, strict=True)):
         if not points:
             continue
-        marker, dash, size = BACKEND_STYLES.get(cell.backend, ("x", "-.", 5))
-        covered = min(3, sum(points == later for later in curves[index + 1 :]))  # curves drawn over it
+        marker, dash, _size = BACKEND_STYLES.get(cell.backend, ("x", "-.", 5))
         style = {
             "marker": marker,
             "linestyle": dash,
-            "markersize": size + 3 * covered,
-            "linewidth": 1.5 + 2 * covered,
+            "markersize": sizes[index][0],
+            "linewidth": sizes[index][1],
             "color": colours[_attack_name(cell)],
             "alpha": 0.8,
             "zorder": 2 + index,
@@ -210,9 +218,9 @@ def _vertical(panel: ExamplePanel, rows: int, sample_rate: int) -> tuple[float, 
     return float(rows), f"{panel.representation} bin"
 
 
-def examples_png(
+def examples_figure(
     entry: str, label: str, panels: Sequence[ExamplePanel], *, sample_rate: int, seconds: float
-) -> bytes:
+) -> Figure:
     """Clean / perturbation / adversarial, one row per attack (Koerich et al. 2020 Fig. 4;
     Esmaeilpour et al. 2021 Fig. 6): time in s, frequency in Hz (or the representation's bins),
     colour bars for the clean-and-adversarial scale and for the perturbation; waveforms are drawn
@@ -243,7 +251,13 @@ def examples_png(
             axis.tick_params(labelsize=7)
     audio_note = "; waveforms drawn as dB STFTs" if any(panel.audio for panel in panels) else ""
     figure.suptitle(f"{entry}: one example of class {label}{audio_note}", fontsize=11)
-    return _png(figure)
+    return figure
+
+
+def examples_png(
+    entry: str, label: str, panels: Sequence[ExamplePanel], *, sample_rate: int, seconds: float
+) -> bytes:
+    return _png(examples_figure(entry, label, panels, sample_rate=sample_rate, seconds=seconds))
 
 
 def sweep_figure(result: SweepResult, labels: Sequence[str]) -> bytes:
