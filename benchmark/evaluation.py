@@ -164,6 +164,8 @@ def evaluate(
     if isinstance(model, str | Path):
         folder = Path(model)
         if (folder / MANIFEST).is_file():
+            if input is not None or input_params:
+                raise BenchmarkError(f"{folder / MANIFEST} declares the model's input; leave input= out")
             return _submission(folder, suite, output, force, device)
         if not (folder / CONFIG).is_file():
             raise BenchmarkError(

@@ -135,6 +135,16 @@ def test_evaluate_a_submission_folder_is_arb_submit(submitted, suite, tmp_path):
     assert (tmp_path / "out" / "tiny_api" / "v1" / "synth10" / "example-cnn2d-stft.json").is_file()
 
 
+def test_arb_submit_ends_with_the_score_and_where_the_files_are(submitted, suite, tmp_path, capsys):
+    output = tmp_path / "out"
+    args = ["submit", str(EXAMPLE), "--suite", str(suite), "--device", "cpu", "--output", str(output)]
+    assert main(args) == 0
+    out = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
+    path = output / "tiny_api" / "v1" / "synth10" / "example-cnn2d-stft.json"
+    score = f"score: robust accuracy {score_text(submitted.score)} % under 1 attacks at budget 0.05"
+    assert out.endswith(f"flags: none wrote {path}") and score in out.split("└")[-1] and path.is_file()
+
+
 def test_evaluate_writes_the_entry_and_its_plot_only_when_asked(suite, tmp_path):
     output = tmp_path / "boards"
     kwargs = {"input": "stft", "input_params": STFT, "name": "mine", "device": "cpu", "output": output}
@@ -184,6 +194,7 @@ BAD = {
     ),
     "not a model": ("not-a-folder", {}, "not-a-folder holds neither submission.toml (a submission) nor"),
     "bad name": (Linear(10), {"input": "waveform", "name": "../x"}, "name '../x' must be letters"),
+    "input for a submission": (EXAMPLE, {"input": "stft"}, f"{EXAMPLE}/submission.toml declares the model"),
 }
 
 

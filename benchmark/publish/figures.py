@@ -135,6 +135,8 @@ def fooling_curves_figure(entry: LeaderboardEntry) -> Figure:
         axis.set_ylabel("fooling rate")
         axis.set_ylim(-0.02, 1.02)
         axis.grid(alpha=0.3)
+        if not axis.get_lines():
+            continue  # no budget with a defined FR: nothing to name
         below = offset_copy(axis.transAxes, figure, y=-LABELS_POINTS, units="points")
         legend = axis.legend(
             fontsize=7,
