@@ -139,10 +139,11 @@ def test_arb_submit_ends_with_the_score_and_where_the_files_are(submitted, suite
     output = tmp_path / "out"
     args = ["submit", str(EXAMPLE), "--suite", str(suite), "--device", "cpu", "--output", str(output)]
     assert main(args) == 0
-    out = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
+    out = "".join(capsys.readouterr().out.split())  # rich folds lines (and paths) at its width
     path = output / "tiny_api" / "v1" / "synth10" / "example-cnn2d-stft.json"
     score = f"score: robust accuracy {score_text(submitted.score)} % under 1 attacks at budget 0.05"
-    assert out.endswith(f"flags: none wrote {path}") and score in out.split("└")[-1] and path.is_file()
+    assert out.endswith(f"flags:nonewrote{path}") and "".join(score.split()) in out.split("└")[-1]
+    assert path.is_file()
 
 
 def test_evaluate_writes_the_entry_and_its_plot_only_when_asked(suite, tmp_path):
@@ -216,6 +217,15 @@ def test_lists_and_reference_models():
     assert model.representation.config() == card["representation"] and not model.network.training
     with pytest.raises(BenchmarkError, match=r"^no reference model 'cnn2d_stfft' in .*; it has .*cnn2d_stft"):
         benchmark.load_reference("cnn2d_stfft")
+
+
+def test_a_reference_model_is_evaluated_on_its_own_input(suite):
+    model, card = benchmark.load_reference("cnn2d_stft")
+    result = benchmark.evaluate(model, str(suite), device="cpu")
+    assert result.entry == "cnn2d_stft" and result.model.representation == card["representation"]
+    assert result.model.parameters == 33634 and result.model.checkpoint_sha256 == state_sha256(model.network)
+    assert [(c.attack, c.domain) for c in result.attacks] == [("fgsm", "representation")]
+    assert result.model.clean.segment > 0.8  # trained on synth10 clips of the same classes
 
 
 def test_a_hugging_face_folder_is_evaluated_on_the_waveform(suite, tmp_path):

@@ -136,13 +136,17 @@ def test_rerun_reads_every_cell_from_the_cache(ran, tmp_path, monkeypatch, capsy
     assert second.attacks == first.attacks and second.cell_keys == first.cell_keys
     out = capsys.readouterr().out
     assert "fgsm/native" in out  # the summary table
-    # it ends with each entry's primary score and where every file is (issue 14)
-    tail = " ".join(out.split()).split("fgsm/native")[-1]
+    # after the tables: each entry's primary score and where every file is (issue 14); compared
+    # without whitespace, since rich folds lines (and paths) at the console's width
+    tail = "".join(out.split()).split("└")[-1]  # └ closes the last table
     folder = output / "tiny" / "v1" / "synth10"
-    for entry in (second, read_entry(folder / "cnn1d_gammatone_waveform.json")):
-        score = f"score: robust accuracy {score_text(entry.score)} %"
-        assert f"wrote {folder / entry.entry}.json; {score}" in tail
-    assert f"wrote {folder / 'summary.md'}, FR-vs-budget plots, adversarial examples and heat maps" in tail
+    expected = [
+        f"wrote {folder / entry.entry}.json; score: robust accuracy {score_text(entry.score)} %"
+        for entry in (second, read_entry(folder / "cnn1d_gammatone_waveform.json"))
+    ]
+    expected.append(f"wrote {folder / 'summary.md'}, FR-vs-budget plots, adversarial examples and heat maps")
+    for line in expected:
+        assert "".join(line.split()) in tail
 
 
 def test_interrupted_run_resumes_and_writes_no_partial_leaderboard(trained, tmp_path, monkeypatch):
