@@ -1,4 +1,5 @@
-"""The Python face of the command line: ``arb train`` and ``arb run`` are thin layers over these.
+"""The Python face of the command line: ``arb train``, ``arb run`` and ``arb list`` are thin layers
+over these; :func:`evaluate` (:mod:`benchmark.evaluation`) takes a model from a notebook.
 
 Example::
 
@@ -17,14 +18,19 @@ from benchmark.cells.cache import CellCache
 from benchmark.cells.inputs import DEFAULT_RESIDENT_BYTES
 from benchmark.data.protocol import PreparedData, prepare_data
 from benchmark.errors import BenchmarkError
+from benchmark.evaluation import Evaluation as Evaluation  # re-exported: the API in one place
+from benchmark.evaluation import evaluate as evaluate
 from benchmark.harness.run import Execution, RunResult, run_suite
 from benchmark.jsonio import sha256_of
+from benchmark.models.reference import ReferenceModel, read_card
+from benchmark.models.reference import load_reference as load_checkpoint
+from benchmark.models.spec import ModelSpec
 from benchmark.paths import cache_dir, installed, project_root
 from benchmark.paths import output_root as default_output_root
 from benchmark.plan.cost import DEFAULT_MAX_GRADIENTS
 from benchmark.plan.suite import Suite, load_suite
 from benchmark.publish.outputs import publish_outputs
-from benchmark.registry import DATASETS
+from benchmark.registry import ATTACKS, DATASETS, MODELS, SUITES
 from benchmark.runtime import make_deterministic, resolve_device
 from benchmark.training import train_entries
 
@@ -174,3 +180,47 @@ def run(
     )
     publish_outputs(result.entries, result.plan, result.inputs, result.cache.folder)
     return result
+
+
+def list_suites() -> list[str]:
+    """Registered suite names (``arb list suites``)."""
+    return SUITES.names()
+
+
+def list_models() -> list[str]:
+    """Registered architectures (``arb list models``); :func:`load_reference` takes the entries of
+    the committed checkpoints (``baselines/*.json``)."""
+    return MODELS.names()
+
+
+def list_attacks() -> list[str]:
+    """Registered attacks (``arb list attacks``)."""
+    return ATTACKS.names()
+
+
+def _trained_by(entry: str, spec: ModelSpec | None) -> str:
+    """The first suite with a model ``entry`` (of this ``spec`` when given): the suite whose
+    ``arb train`` re-creates a broken checkpoint."""
+    owners = [name for name in list_suites() if entry in load_suite(name).models]
+    matching = [name for name in owners if spec is None or load_suite(name).models[entry] == spec]
+    return (matching or owners or ["quick"])[0]
+
+
+def load_reference(name: str, baselines: Path | None = None) -> tuple[ReferenceModel, dict]:
+    """A committed reference model (representation + trained network, eval mode) and its model
+    card, from ``baselines`` (default: the committed ``baselines/``); ``evaluate`` takes it."""
+    folder = baselines or project_root() / "baselines"
+    known = sorted(path.stem for path in folder.glob("*.json"))
+    if name not in known:
+        raise BenchmarkError(f"no reference model {name!r} in {folder}; it has {', '.join(known) or 'none'}")
+    card = read_card(folder, name, _trained_by(name, None))
+    spec = ModelSpec.model_validate(card["spec"])
+    return load_checkpoint(
+        name,
+        spec,
+        folder,
+        suite=_trained_by(name, spec),
+        sample_rate=card["sample_rate"],
+        segment_samples=card["segment_samples"],
+        num_classes=card["num_classes"],
+    )

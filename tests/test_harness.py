@@ -17,6 +17,7 @@ from benchmark.cli import main
 from benchmark.jsonio import sha256_file
 from benchmark.leaderboard.io import read_entry
 from benchmark.outcomes import pack, robust, track_of, unpack, unpacked
+from benchmark.publish.summary import score_text
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +134,19 @@ def test_rerun_reads_every_cell_from_the_cache(ran, tmp_path, monkeypatch, capsy
     assert main(run_args(ran, output, ran["cache"])) == 0
     second = read_entry(output / "tiny" / "v1" / "synth10" / "cnn2d_stft.json")
     assert second.attacks == first.attacks and second.cell_keys == first.cell_keys
-    assert "fgsm/native" in capsys.readouterr().out  # the summary table
+    out = capsys.readouterr().out
+    assert "fgsm/native" in out  # the summary table
+    # after the tables: each entry's primary score and where every file is (issue 14); compared
+    # without whitespace, since rich folds lines (and paths) at the console's width
+    tail = "".join(out.split()).split("└")[-1]  # └ closes the last table
+    folder = output / "tiny" / "v1" / "synth10"
+    expected = [
+        f"wrote {folder / entry.entry}.json; score: robust accuracy {score_text(entry.score)} %"
+        for entry in (second, read_entry(folder / "cnn1d_gammatone_waveform.json"))
+    ]
+    expected.append(f"wrote {folder / 'summary.md'}, FR-vs-budget plots, adversarial examples and heat maps")
+    for line in expected:
+        assert "".join(line.split()) in tail
 
 
 def test_interrupted_run_resumes_and_writes_no_partial_leaderboard(trained, tmp_path, monkeypatch):

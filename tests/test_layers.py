@@ -45,7 +45,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("plan", {"plan"}),
     ("cells", {"cells"}),
     ("publish", {"publish"}),
-    ("front ends", {"harness", "submission", "api"}),
+    ("front ends", {"harness", "submission", "evaluation", "api"}),
     ("cli", {"cli"}),
 ]
 STAGE: dict[str, int] = {name: level for level, (_, names) in enumerate(LAYERS) for name in names}
@@ -53,6 +53,9 @@ STAGE: dict[str, int] = {name: level for level, (_, names) in enumerate(LAYERS) 
 #: known imports against the order, as ``(importing module, imported module)``: each names code
 #: that is being moved; delete the line when it is gone (the test fails on a stale one)
 KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
+#: the one sanctioned upward import: the package's ``__getattr__`` resolves the public API
+#: (``from benchmark import evaluate``) from the front end on first access, never at import time
+FACADE: set[tuple[str, str]] = {("benchmark", "benchmark.api")}
 
 
 def module_name(path: Path) -> str:
@@ -127,7 +130,7 @@ def test_no_module_imports_from_a_later_stage():
         f"{importer}:{line} ({LAYERS[stage_of(importer)][0]}) imports {imported} "
         f"({LAYERS[stage_of(imported)][0]})"
         for importer, imported, line in upward_imports()
-        if (importer, imported) not in KNOWN_EXCEPTIONS
+        if (importer, imported) not in KNOWN_EXCEPTIONS | FACADE
     ]
     assert not unexpected, "imports against the data flow:\n" + "\n".join(unexpected)
 

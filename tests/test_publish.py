@@ -17,7 +17,7 @@ from benchmark.paths import project_root
 from benchmark.plan.sweep import SweepResult
 from benchmark.publish import summary
 from benchmark.publish.boards import board_table, boards
-from benchmark.publish.figures import examples_png, fooling_curves_png, transferability_png
+from benchmark.publish.figures import ExamplePanel, examples_png, fooling_curves_png, transferability_png
 from benchmark.publish.sweep import markdown_table, sweep_png
 from benchmark.publish.tables import Cell, Column, Table, terminal_console, to_html, to_markdown, to_rich
 
@@ -120,10 +120,10 @@ def test_every_figure_is_a_png() -> None:
     generator = torch.Generator().manual_seed(0)
     audio, image = torch.rand(1, 1, 4000, generator=generator), torch.rand(1, 1, 32, 24, generator=generator)
     panels = [
-        ("fgsm/native @ 0.01", image, image + 0.01, False, 3),
-        ("pgd/art @ 0.1", audio, audio * 0.9, True, 1),
+        ExamplePanel("fgsm/native @ 0.01", image, image + 0.01, False, "chirp", "mel"),
+        ExamplePanel("pgd/art @ 0.1", audio, audio * 0.9, True, "noise_burst", "stft"),
     ]
-    assert is_png(examples_png("cnn2d_stft", 2, panels))
+    assert is_png(examples_png("cnn2d_stft", "pure_tone", panels, sample_rate=16000, seconds=0.25))
 
 
 def test_the_sweep_table_and_figure() -> None:

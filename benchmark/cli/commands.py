@@ -232,7 +232,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     path, text = (
         (folder / "leaderboard.md", markdown_board(entries))
         if args.format == "markdown"
-        else (folder / "index.html", html_board(entries))
+        else (folder / "index.html", html_board(entries, folder))
     )
     atomic_write_bytes(path, text.encode())
     print(f"wrote {path}")

@@ -182,6 +182,10 @@ class Suite(Strict):
                 ATTACKS.get(name)
         return self
 
+    def attacked_inputs(self) -> list[str]:
+        """The model inputs (representation names) some attack has budgets for."""
+        return sorted({name for attack in self.attacks for name in attack.budgets})
+
     def resolved(self) -> dict:
         """The fully resolved config (defaults filled in): what cell keys hash."""
         return self.model_dump(mode="json")

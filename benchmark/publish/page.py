@@ -1,15 +1,18 @@
-"""The leaderboard as one self-contained, sortable HTML page (``index.html``): every board and
-every entry's FR-vs-budget plot, embedded."""
+"""The leaderboard as one sortable HTML page (``index.html``): every board with who made each entry
+and links to its files, every entry's FR-vs-budget plot and example figure (embedded), and the
+examples' clean and adversarial audio (WAV files beside the results, played in place)."""
 
 from __future__ import annotations
 
 import base64
 import html
+from dataclasses import replace
+from pathlib import Path
 
 from benchmark.leaderboard.schema import LeaderboardEntry
-from benchmark.publish.boards import NOTE, board_table, boards, heading
-from benchmark.publish.figures import fooling_curves_png
-from benchmark.publish.tables import to_html
+from benchmark.publish.boards import NOTE, Board, board_table, boards, heading
+from benchmark.publish.figures import audio_name, fooling_curves_png
+from benchmark.publish.tables import Cell, Column, Table, to_html
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
@@ -20,6 +23,7 @@ th[aria-sort="ascending"]::after { content: " \\25B2"; }
 th[aria-sort="descending"]::after { content: " \\25BC"; }
 td.text, th[data-type="text"] { text-align: left; }
 figure { display: inline-block; margin: 0.5rem; }
+figcaption { font-size: 0.85rem; margin: 0.2rem 0; }
 figure img { max-width: 100%; }
 """
 
@@ -59,8 +63,70 @@ if (wanted.has("sort")) {
 """
 
 
-def html_board(entries: list[LeaderboardEntry]) -> str:
-    """A self-contained page: one sortable table per board and every entry's FR-vs-budget plot."""
+def _linked(board: Board, folder: Path) -> Table:
+    """A board with who made each entry (authors, paper, parameters) and links to its files."""
+    table = board_table(board)
+    columns = [
+        *table.columns,
+        Column("parameters", numeric=True, key="parameters"),
+        Column("authors", key="authors"),
+        Column("paper", key="paper"),
+        Column("files", key="files"),
+        Column("summary", key="summary"),
+    ]
+    rows = []
+    for row, entry in zip(table.rows, board.entries, strict=True):
+        submission = entry.submission
+        authors = ", ".join(submission.authors) if submission else "reference model"
+        paper = submission.paper if submission else None
+        where = f"{entry.dataset.name}/"
+        summary = Cell("summary.md", None, where + "summary.md")
+        rows.append(
+            [
+                *row,
+                Cell(f"{entry.model.parameters:,}", entry.model.parameters),
+                Cell(authors, authors),
+                Cell("paper", paper, paper) if paper else Cell("—"),
+                Cell(f"{entry.entry}.json", None, f"{where}{entry.entry}.json"),
+                summary if (folder / where / "summary.md").is_file() else Cell("—"),
+            ]
+        )
+    return replace(table, columns=columns, rows=rows)
+
+
+def _image(data: bytes, alt: str) -> str:
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+
+
+def _examples(entry: LeaderboardEntry, folder: Path) -> list[str]:
+    """The entry's example figure, embedded, and its clean and adversarial audio where it has any."""
+    where = folder / entry.dataset.name
+    figure = where / f"{entry.entry}_examples.png"
+    if not figure.is_file():
+        return []
+    name = html.escape(entry.entry)
+    image = _image(figure.read_bytes(), f"adversarial examples of {entry.entry}")
+    parts = [f'<figure id="examples-{name}">{image}']
+    clean = where / audio_name(entry.entry, "clean")
+    playlist = [(clean, "clean")] if clean.is_file() else []
+    for wav in sorted(set(where.glob(audio_name(entry.entry, "*"))) - {clean}):
+        row = wav.stem.removeprefix(Path(audio_name(entry.entry, "")).stem)
+        if row.count("-") < 2:
+            continue  # another entry's file whose name starts with this entry's
+        attack, backend, domain, *targeted = row.split("-")  # as examples.py names the rows
+        label = f"adversarial, {attack}/{backend}, {domain} domain{', targeted' if targeted else ''}"
+        playlist.append((wav, label))
+    for wav, label in playlist:
+        source = html.escape(f"{entry.dataset.name}/{wav.name}")
+        player = f'<audio controls preload="none" src="{source}"></audio>'
+        parts.append(f"<figcaption>{html.escape(label)}: {player}</figcaption>")
+    return [*parts, "</figure>"]
+
+
+def html_board(entries: list[LeaderboardEntry], folder: Path) -> str:
+    """The page for the board in ``folder`` (``<root>/<suite>/v<version>``): one sortable table per
+    board with each entry's authors, paper, parameters and links to its results file and summary,
+    every entry's FR-vs-budget plot and example figure (embedded) and its audio (linked)."""
     escape = html.escape
     title = escape(f"Leaderboard: {heading(entries)}")
     parts = [
@@ -71,15 +137,15 @@ def html_board(entries: list[LeaderboardEntry]) -> str:
         f"<p>{escape(NOTE)} Click a column header to sort.</p>",
     ]
     parts += [
-        to_html(board_table(board), css_class="board", row_attribute="entry") for board in boards(entries)
+        to_html(_linked(board, folder), css_class="board", row_attribute="entry") for board in boards(entries)
     ]
     parts.append("<h2>Fooling rate vs budget</h2>")
     for entry in entries:
-        image = base64.b64encode(fooling_curves_png(entry)).decode()
         name = escape(entry.entry)
-        parts.append(
-            f'<figure id="plot-{name}"><img alt="fooling rate vs budget for {name}" '
-            f'src="data:image/png;base64,{image}"></figure>'
-        )
+        image = _image(fooling_curves_png(entry), f"fooling rate vs budget for {entry.entry}")
+        parts.append(f'<figure id="plot-{name}">{image}</figure>')
+    examples = [part for entry in entries for part in _examples(entry, folder)]
+    if examples:
+        parts += ["<h2>Adversarial examples</h2>", *examples]
     parts += [f"<script>{SCRIPT}</script>", "</body></html>", ""]
     return "\n".join(parts)

@@ -57,7 +57,7 @@ def check_fits_suite(manifest: Manifest, suite: Suite) -> None:
             f"input.samples {spec.samples} does not match {where}: "
             f"it cuts {suite.segment_seconds:g} s segments, {samples} samples; set input.samples = {samples}"
         )
-    attacked = sorted({name for attack in suite.attacks for name in attack.budgets})
+    attacked = suite.attacked_inputs()
     if spec.representation_name not in attacked:
         raise SubmissionError(
             f"{where} has no attack budgets for input {spec.representation_name!r}; "

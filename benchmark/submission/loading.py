@@ -143,31 +143,51 @@ def _build_huggingface(folder: Path, manifest: Manifest, pretrained: Path) -> Su
 
 
 def check_model(submission: Submission, device: torch.device) -> dict[str, Any]:
-    """One forward pass on the declared input shape: logits of the right shape, finite, and an
-    input gradient that exists, is finite and is not all zero (gradient attacks need it)."""
+    """The checks of :func:`check_network` on the manifest's declared input."""
     manifest = submission.manifest
-    classes = len(DATASETS.get(manifest.dataset).classes)
+    return check_network(
+        submission.representation,
+        submission.network,
+        samples=manifest.input.samples,
+        dataset=manifest.dataset,
+        device=device,
+        fix="fix the model or `input` in the manifest",
+    )
+
+
+def check_network(
+    representation: Representation,
+    network: nn.Module,
+    *,
+    samples: int,
+    dataset: str,
+    device: torch.device,
+    fix: str,
+) -> dict[str, Any]:
+    """One forward pass on ``samples`` of random audio through ``representation``: logits of shape
+    (batch, classes of ``dataset``), finite, and an input gradient that exists, is finite and is
+    not all zero (gradient attacks need it). ``fix`` ends the message of a forward pass that raises."""
+    classes = len(DATASETS.get(dataset).classes)
     generator = torch.Generator().manual_seed(0)
-    audio = 0.5 * (2 * torch.rand(CHECK_BATCH, manifest.input.samples, generator=generator) - 1)
-    representation, network = submission.representation.to(device), submission.network.to(device)
+    audio = 0.5 * (2 * torch.rand(CHECK_BATCH, samples, generator=generator) - 1)
+    representation, network = representation.to(device), network.to(device)
     with torch.no_grad():
         inputs = representation(audio.to(device))
     inputs.requires_grad_(True)
     shape = tuple(inputs.shape)
-    source = f"{manifest.input.representation_name} input {shape}"
+    source = f"{representation.name} input {shape}"
     try:
         logits = network(inputs)
     except Exception as error:
         raise SubmissionError(
-            f"the model's forward pass on {source} raised "
-            + describe(error, "fix the model or `input` in the manifest")
+            f"the model's forward pass on {source} raised " + describe(error, fix)
         ) from None
     expected = (CHECK_BATCH, classes)
     if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != expected:
         got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
         raise SubmissionError(
             f"the model returned {got} for {source}; it must return logits of shape {expected}, "
-            f"one per class of {manifest.dataset}"
+            f"one per class of {dataset}"
         )
     if not logits.is_floating_point() or not bool(logits.isfinite().all()):
         raise SubmissionError(
@@ -190,6 +210,6 @@ def check_model(submission: Submission, device: torch.device) -> dict[str, Any]:
     return {
         "input_shape": list(shape[1:]),
         "output_shape": list(expected),
-        "parameters": sum(p.numel() for p in submission.network.parameters()),
-        "architecture": architecture(submission.network),
+        "parameters": sum(p.numel() for p in network.parameters()),
+        "architecture": architecture(network),
     }
