@@ -181,16 +181,25 @@ def _limits(args: argparse.Namespace):
 def cmd_validate(args: argparse.Namespace) -> int:
     from benchmark.submission.commands import validate
 
-    manifest, report = validate(args.path, limits=_limits(args), device=args.device, suite=args.suite)
+    manifest, report = validate(
+        args.path,
+        limits=_limits(args),
+        device=args.device,
+        suite=args.suite,
+        sandbox=not args.unsafe_no_sandbox,
+    )
     shape = "x".join(str(n) for n in report["input_shape"])
     weights = manifest.weights or f"{manifest.huggingface}/ (safetensors)"
     print(
         f"{args.path}: valid. {manifest.source} builds {report['architecture']} "
         f"({report['parameters']:,} parameters); weights {weights} load; "
         f"{manifest.input.representation_name} input {shape} -> logits {tuple(report['output_shape'])}, "
-        f"finite; the input gradient is finite and non-zero ({report['seconds']:.1f} s in the worker)"
+        f"finite; the input gradient is finite and non-zero "
+        f"({report['seconds']:.1f} s in {report.get('where', 'the unsandboxed worker')})"
         + (f"; suite {args.suite!r} can evaluate it" if args.suite else "")
     )
+    for flag in report.get("flags", []):
+        print(f"flag: {flag}")
     return 0
 
 
@@ -206,6 +215,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         limits=_limits(args),
         device=args.device,
         max_gradients=int(args.max_gradients),
+        sandbox=not args.unsafe_no_sandbox,
     )
     for table in rich_tables([entry]):
         _stdout().print(table)
