@@ -165,27 +165,29 @@ class Box:
             f"{lines[-1].strip() if lines else 'no output'}"
         )
 
-    def _ask(self, op: str, arrays: tuple[np.ndarray, ...], text: str = "") -> np.ndarray:
+    def _ask(self, op: str, arrays: tuple[np.ndarray, ...], text: str = "") -> tuple[np.ndarray, ...]:
         self.calls[op] += 1
         try:
             send(self.write, op, arrays, text=text, deadline=self.deadline)
         except ChannelClosed:
             raise SubmissionError(self._died()) from None
-        _, answer, _ = self._answer()
-        if len(answer) != 1:
-            raise SubmissionError(f"the box answered {op} with {len(answer)} arrays, not one")
-        return answer[0]
+        return self._answer()[1]
 
     def forward(self, x: np.ndarray, *, keep: bool) -> np.ndarray:
         """Logits of the batch ``x``; ``keep``: a ``backward`` on the same ``x`` follows."""
-        return self._ask("forward", (x,), "keep" if keep else "")
+        answer = self._ask("forward", (x,), "keep" if keep else "")
+        if len(answer) != 1 or answer[0].ndim != 2 or len(answer[0]) != len(x):
+            shapes = [a.shape for a in answer]
+            raise SubmissionError(f"the box answered a batch of {len(x)} with arrays of shapes {shapes}")
+        return answer[0]
 
-    def backward(self, x: np.ndarray, grad_logits: np.ndarray) -> np.ndarray:
-        """``grad_logits^T d logits / dx`` for the batch ``x``."""
-        grad = self._ask("backward", (x, grad_logits))
-        if grad.shape != x.shape:
-            raise SubmissionError(f"the box answered a gradient of shape {grad.shape} for an input {x.shape}")
-        return grad
+    def backward(self, x: np.ndarray, grad_logits: np.ndarray) -> np.ndarray | None:
+        """``grad_logits^T d logits / dx`` for the batch ``x``; ``None``: no gradient reaches ``x``."""
+        answer = self._ask("backward", (x, grad_logits))
+        if answer and (len(answer) != 1 or answer[0].shape != x.shape):
+            shapes = [a.shape for a in answer]
+            raise SubmissionError(f"the box answered an input of shape {x.shape} with gradients {shapes}")
+        return answer[0] if answer else None
 
     def close(self) -> int:
         """Kill the box (its PID namespace takes everything it started) and reap it."""

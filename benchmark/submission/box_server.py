@@ -45,17 +45,20 @@ class Server:
         self.kept = (inputs, logits) if keep else None
         return logits.detach().float().cpu().numpy()
 
-    def backward(self, x: np.ndarray, grad_logits: np.ndarray) -> np.ndarray:
-        """Reuse the kept graph when ``x`` is the input it was built on, else build it again."""
+    def backward(self, x: np.ndarray, grad_logits: np.ndarray) -> np.ndarray | None:
+        """Reuse the kept graph when ``x`` is the input it was built on, else build it again;
+        ``None`` when no gradient reaches the input (the harness's check names that)."""
         kept = self.kept
         if kept is None or not torch.equal(kept[0].detach().cpu(), torch.from_numpy(x)):
             inputs = self._input(x, True)
             kept = (inputs, self.network(inputs))
         self.kept = None
         inputs, logits = kept
+        if not logits.requires_grad:
+            return None
         grad_outputs = torch.from_numpy(grad_logits).to(self.device)
         (grad,) = torch.autograd.grad(logits, inputs, grad_outputs, allow_unused=True)
-        return np.zeros_like(x) if grad is None else grad.detach().float().cpu().numpy()
+        return None if grad is None else grad.detach().float().cpu().numpy()
 
 
 def serve(folder: Path, device: torch.device, channel: tuple[int, int]) -> None:
@@ -85,7 +88,7 @@ def serve(folder: Path, device: torch.device, channel: tuple[int, int]) -> None:
         except Exception as error:  # the model's own failure, reported as one line
             send(write, "error", text=describe(error, f"the model's {op} pass failed"))
             continue
-        send(write, op, (answer,))
+        send(write, op, () if answer is None else (answer,))
 
 
 def main(argv: list[str]) -> int:

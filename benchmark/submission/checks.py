@@ -52,7 +52,10 @@ def gradient_flags(network: BoxedNetwork, inputs: torch.Tensor, *, width: float)
     x = inputs.detach().to("cpu", torch.float32).numpy()
     box = network.box
     direction = np.random.default_rng(0).standard_normal(box.forward(x, keep=False).shape).astype(np.float32)
-    gradient = box.backward(x, direction).reshape(len(x), -1)
+    answer = box.backward(x, direction)
+    if answer is None:  # check_model has refused such a model already
+        return []
+    gradient = answer.reshape(len(x), -1)
     step = STEP * width
     rows, coordinates = [], []
     for row in range(len(x)):

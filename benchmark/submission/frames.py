@@ -79,7 +79,8 @@ def send(
     header = json.dumps({"op": op, "shapes": [list(a.shape) for a in arrays], "text": text}).encode()
     _write_all(fd, LENGTH.pack(len(header)) + header, deadline)
     for array in arrays:
-        _write_all(fd, array.data.cast("B"), deadline)
+        if array.size:  # an empty array has no bytes (and numpy's buffer of it cannot be cast)
+            _write_all(fd, array.data.cast("B"), deadline)
 
 
 def _shape(value: object) -> tuple[int, ...]:

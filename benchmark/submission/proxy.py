@@ -34,10 +34,10 @@ class _BoxFunction(torch.autograd.Function):
         return network.ask_forward(x, keep=bool(ctx.needs_input_grad[0]))
 
     @staticmethod
-    def backward(ctx: Any, grad_logits: torch.Tensor) -> tuple[torch.Tensor, None]:
+    def backward(ctx: Any, grad_logits: torch.Tensor) -> tuple[torch.Tensor | None, None]:
         (x,) = ctx.saved_tensors
         grad = ctx.network.box.backward(_array(x), _array(grad_logits))
-        return torch.from_numpy(grad).to(x.device, x.dtype), None
+        return (None if grad is None else torch.from_numpy(grad).to(x.device, x.dtype)), None
 
 
 class BoxedNetwork(nn.Module):
