@@ -6,6 +6,7 @@ its namespaces (some containers); the refusal itself is tested everywhere.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -23,7 +24,6 @@ from test_submission import BUILD, EXAMPLE, FORWARD, TINY_SUITE, edit
 
 from benchmark.cli import main
 from benchmark.errors import SubmissionError
-from benchmark.leaderboard.io import read_entry
 from benchmark.paths import project_root
 from benchmark.submission import box as box_module
 from benchmark.submission.boxed import boxed
@@ -196,14 +196,11 @@ def marked_processes() -> list[int]:
 
 
 def comparable(path: Path) -> dict:
-    """What the harness publishes as numbers: every cell's results, clean accuracy, score, flags."""
-    entry = read_entry(path)
-    return {
-        "attacks": [c.model_dump(exclude={"key"}) for c in entry.attacks],
-        "clean": entry.model.clean.model_dump(),
-        "score": entry.score.model_dump() if entry.score else None,
-        "flags": [f.model_dump() for f in entry.flags],
-    }
+    """What the harness publishes as numbers: every cell's results (not its key, which hashes the
+    code, nor its wall time), clean accuracy, score, flags."""
+    entry = json.loads(path.read_text())
+    cells = [{k: v for k, v in cell.items() if k not in ("key", "wall_time_s")} for cell in entry["attacks"]]
+    return {"attacks": cells, **{name: entry[name] for name in ("model", "score", "flags", "examples")}}
 
 
 @needs_box
