@@ -49,6 +49,7 @@ class BoxedNetwork(nn.Module):
         self.architecture = str(box.facts["architecture"])
         self.parameter_count = int(box.facts["parameters"])
         self.recent: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=REMEMBERED)
+        self.eval()  # as the boxed network is (Foolbox warns about a module in training mode)
 
     def ask_forward(self, x: torch.Tensor, *, keep: bool) -> torch.Tensor:
         """The box's logits for ``x``, remembered (input and answer) for :func:`requery`."""
