@@ -41,10 +41,10 @@ def test_box_overhead_on_bim_within_limit():
         labels = in_process.network(inputs).argmax(dim=1)
     attack = ATTACKS.get("bim_b/native")(steps=STEPS, rel_stepsize=0.2)
     bounds = Bounds(0.0, 1.0)
-    with boxed(EXAMPLE, manifest, weights, LIMITS, device="cpu", stage="benchmarking") as submission:
+    with boxed(EXAMPLE, manifest, weights, LIMITS, device="cpu", stage="benchmarking") as (_, network):
         runs = {
-            name: (lambda network=network: attack(network, inputs, labels, budgets=[BUDGET], bounds=bounds))
-            for name, network in (("in process", in_process.network), ("box", submission.network))
+            name: (lambda model=model: attack(model, inputs, labels, budgets=[BUDGET], bounds=bounds))
+            for name, model in (("in process", in_process.network), ("box", network))
         }
         expected, got = (run().outputs[0].adversarial for run in runs.values())
         fastest = fastest_paired(runs, ROUNDS)

@@ -27,6 +27,7 @@ from benchmark.errors import SubmissionError
 from benchmark.paths import project_root
 from benchmark.submission import box as box_module
 from benchmark.submission.boxed import boxed
+from benchmark.submission.checks import requery_flags
 from benchmark.submission.frames import receive, send
 from benchmark.submission.loading import build
 from benchmark.submission.manifest import load_manifest
@@ -101,10 +102,10 @@ def test_the_example_through_the_box_gives_bit_identical_logits_and_gradients():
         return logits.detach(), inputs.grad
 
     expected = logits_and_gradient(in_process.network)
-    with boxed(EXAMPLE, manifest, weights, LIMITS, device="cpu", stage="testing") as submission:
-        got = logits_and_gradient(submission.network)
-        assert submission.network.box.calls == {"forward": 1, "backward": 1}
-        assert submission.network.parameter_count == sum(p.numel() for p in in_process.network.parameters())
+    with boxed(EXAMPLE, manifest, weights, LIMITS, device="cpu", stage="testing") as (_, network):
+        got = logits_and_gradient(network)
+        assert network.box.calls == {"forward": 1, "backward": 1}
+        assert network.parameter_count == sum(p.numel() for p in in_process.network.parameters())
     assert torch.equal(got[0], expected[0]) and torch.equal(got[1], expected[1])
 
 
@@ -274,3 +275,22 @@ def test_a_killed_submit_takes_its_box_with_it(example, suite, tmp_path):
     process.wait(timeout=30)
     assert wait_gone(10)  # --die-with-parent: the box's PID namespace goes with the harness
     assert not (tmp_path / "out").exists()
+
+
+@needs_box
+def test_the_requery_after_the_run_catches_answers_that_changed(example):
+    """The last scored batches asked again: the honest example keeps its answers, the model whose
+    logits drift with each call does not."""
+    old, new, _ = LIARS["different logits on the second call"]
+    manifest, weights = load_manifest(EXAMPLE)
+    x = build(EXAMPLE).representation(torch.zeros(3, manifest.input.samples))
+    with boxed(EXAMPLE, manifest, weights, LIMITS, device="cpu", stage="testing") as (_, network):
+        network(x)
+        assert requery_flags(network) == []
+    edit(example / "model.py", old, new)
+    with boxed(example, manifest, weights, LIMITS, device="cpu", stage="testing") as (_, network):
+        network(x), network(x + 0.01)
+        (flag,) = requery_flags(network)
+    assert flag.code == "inconsistent_logits" and flag.message.startswith(
+        "2 of the last scored batches got different logits when asked again after the run"
+    )

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from benchmark.jsonio import sha256_file
 from benchmark.leaderboard.schema import Flag, LeaderboardEntry
 from benchmark.models.hf_folder import read_pretrained
 from benchmark.runtime import make_deterministic, resolve_device
@@ -26,27 +27,25 @@ from benchmark.submission.sandbox import Limits
 @contextmanager
 def boxed(
     folder: Path, manifest: Manifest, weights: Path, limits: Limits, *, device: str, stage: str
-) -> Iterator[Submission]:
-    """The submission with its network in a started box (killed on leaving, however one leaves)."""
+) -> Iterator[tuple[Submission, BoxedNetwork]]:
+    """The submission with its network in a started box (killed on leaving, however one leaves),
+    and that network."""
     require_sandbox()
     folder = folder.resolve()
     threads = torch.get_num_threads()
     with Box(folder, limits, device=str(resolve_device(device)), threads=threads, stage=stage) as box:
+        network = BoxedNetwork(box)
         checksum = weights_checksum(manifest, weights)
-        yield Submission(folder, manifest, representation_of(manifest), BoxedNetwork(box), checksum)
+        yield Submission(folder, manifest, representation_of(manifest), network, checksum), network
 
 
 def weights_checksum(manifest: Manifest, weights: Path) -> str:
     """What the in-process loader records: the safetensors file's sha256, or the HF folder's."""
-    from benchmark.jsonio import sha256_file
-
     return sha256_file(weights) if manifest.huggingface is None else read_pretrained(weights).sha256()
 
 
-def answer_flags(submission: Submission, device: torch.device) -> list[Flag]:
+def answer_flags(submission: Submission, network: BoxedNetwork, device: torch.device) -> list[Flag]:
     """The model's first answers checked against themselves (:mod:`benchmark.submission.checks`)."""
-    network = submission.network
-    assert isinstance(network, BoxedNetwork)
     inputs = check_inputs(submission, device)
     same = [] if submission.manifest.randomized else same_logits_flags(network, inputs)
     return same + gradient_flags(network, inputs, width=submission.representation.bounds.width)
@@ -57,9 +56,9 @@ def validate_boxed(
 ) -> dict[str, Any]:
     """``check_model`` through the box, plus the answer checks (their flags in the report)."""
     started = time.perf_counter()
-    with boxed(folder, manifest, weights, limits, device=device, stage="validating") as submission:
+    with boxed(folder, manifest, weights, limits, device=device, stage="validating") as (submission, network):
         report = check_model(submission, resolve_device(device))
-        flags = answer_flags(submission, resolve_device(device))
+        flags = answer_flags(submission, network, resolve_device(device))
     seconds = round(time.perf_counter() - started, 3)
     return {**report, "seconds": seconds, "where": "the box", "flags": [flag.message for flag in flags]}
 
@@ -77,10 +76,9 @@ def submit_boxed(
     entry comes back with the answer checks' flags added."""
     make_deterministic()
     stage = "validating and evaluating"
-    with boxed(folder, manifest, weights, limits, device=device, stage=stage) as submission:
+    with boxed(folder, manifest, weights, limits, device=device, stage=stage) as (submission, network):
         check_model(submission, resolve_device(device))
-        flags = answer_flags(submission, resolve_device(device))
+        flags = answer_flags(submission, network, resolve_device(device))
         entry = evaluate(submission)
-        assert isinstance(submission.network, BoxedNetwork)
-        flags += requery_flags(submission.network)
+        flags += requery_flags(network)
     return entry.model_copy(update={"flags": [*entry.flags, *flags]})
