@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from test_submission import BUILD, EXAMPLE, FORWARD, TINY_SUITE, edit
 
 from benchmark.cli import main
 from benchmark.errors import SubmissionError
+from benchmark.leaderboard.io import read_entry
 from benchmark.paths import project_root
 from benchmark.submission import box as box_module
 from benchmark.submission.boxed import boxed
@@ -204,26 +206,63 @@ def comparable(path: Path) -> dict:
     return {"attacks": cells, **{name: entry[name] for name in ("model", "score", "flags", "examples")}}
 
 
-@needs_box
-@pytest.mark.slow
-def test_hostile_code_is_contained_and_the_numbers_are_the_in_process_ones(example, suite, tmp_path):
+@pytest.fixture
+def listening() -> Iterator[socket.socket]:
+    """A local TCP server the hostile code tries to reach."""
     server = socket.create_server(("127.0.0.1", 0))
     server.setblocking(False)
-    reference = tmp_path / "reference"
-    args = ["--suite", str(suite), "--device", "cpu"]
-    assert main(["submit", str(example), *args, "--output", str(reference), "--unsafe-no-sandbox"]) == 0
+    yield server
+    server.close()
+
+
+def make_hostile(example: Path, tmp_path: Path, server: socket.socket) -> None:
     hostile = hostile_code(tmp_path, server.getsockname()[1])
     edit(example / "model.py", "from torch import nn\n", "from torch import nn\n" + hostile)
-    boxed_output = tmp_path / "boxed"
-    assert main(["submit", str(example), *args, "--output", str(boxed_output)]) == 0
-    assert comparable(boxed_output / ENTRY) == comparable(reference / ENTRY)
+
+
+def assert_contained(example: Path, tmp_path: Path, server: socket.socket) -> None:
+    """No forged or stray file outside the box's /tmp, no grandchild left, no connection made."""
     assert not marked_processes()  # the grandchild died with the box
     for leaked in (tmp_path / "result.json", project_root() / "leaderboards" / "FORGED.json",
                    example / "FORGED.json", tmp_path / "grandchild.txt"):  # fmt: skip
         assert not leaked.exists(), leaked
     with pytest.raises(BlockingIOError):
         server.accept()  # nobody connected: the box has no network
-    server.close()
+
+
+@needs_box
+def test_hostile_code_is_contained_while_validating(example, tmp_path, listening):
+    make_hostile(example, tmp_path, listening)
+    assert main(["validate", str(example), "--device", "cpu"]) == 0
+    assert_contained(example, tmp_path, listening)
+
+
+@needs_box
+@pytest.mark.slow
+def test_hostile_code_is_contained_and_the_numbers_are_the_in_process_ones(
+    example, suite, tmp_path, listening
+):
+    reference = tmp_path / "reference"
+    args = ["--suite", str(suite), "--device", "cpu"]
+    assert main(["submit", str(example), *args, "--output", str(reference), "--unsafe-no-sandbox"]) == 0
+    make_hostile(example, tmp_path, listening)
+    boxed_output = tmp_path / "boxed"
+    assert main(["submit", str(example), *args, "--output", str(boxed_output)]) == 0
+    assert comparable(boxed_output / ENTRY) == comparable(reference / ENTRY)
+    assert_contained(example, tmp_path, listening)
+
+
+@needs_box
+@pytest.mark.slow
+def test_a_lying_model_is_flagged_in_its_entry(example, suite, tmp_path, capsys):
+    old, new, _ = LIARS["different logits on the second call"]
+    edit(example / "model.py", old, new)
+    output = tmp_path / "leaderboards"
+    args = ["submit", str(example), "--suite", str(suite), "--device", "cpu", "--output", str(output)]
+    assert main(args) == 0
+    codes = [flag.code for flag in read_entry(output / ENTRY).flags]
+    assert codes.count("inconsistent_logits") == 2  # the same-input check and the re-query after the run
+    assert "inconsistent_logits" in capsys.readouterr().out  # shown with the score
 
 
 def start_submit(example: Path, suite: Path, tmp_path: Path) -> subprocess.Popen:

@@ -105,6 +105,26 @@ def require_sandbox() -> None:
         )
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _wait_dead(pid: int, *, seconds: float) -> None:
+    """Until ``pid`` is gone or a zombie (``R``/``S``/``D`` -> ``Z``), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.005)
+
+
 class Box:
     """A started box: ``forward`` and ``backward`` on numpy float32 batches, each call counted."""
 
@@ -190,9 +210,14 @@ class Box:
         return answer[0] if answer else None
 
     def close(self) -> int:
-        """Kill the box (its PID namespace takes everything it started) and reap it."""
+        """Kill the box and return once everything it started is dead: killing bwrap kills the
+        namespace's init (``--die-with-parent``), whose exit kills every process in the namespace
+        before it turns zombie, so its state is the signal."""
         if self.process.poll() is None:
+            init = _children(self.process.pid)
             self.process.kill()
+            for pid in init:
+                _wait_dead(pid, seconds=10)
         return self.process.wait()
 
     def __enter__(self) -> Box:
