@@ -62,6 +62,10 @@ def test_frames_carry_float32_batches_exactly_and_refuse_a_malformed_header():
     op, arrays, text = receive(read)
     assert (op, text) == ("forward", "keep") and arrays[0].tobytes() == x.tobytes()
     assert arrays[1].shape == (0, 4) and arrays[0].flags.writeable
+    send(write, "forward", (x,))
+    with pytest.raises(SubmissionError, match="malformed frame: 24 bytes of arrays, over the 23 expected"):
+        receive(read, max_bytes=23)  # refused from the header, before the bytes are read
+    os.read(read, 24)
     os.write(write, (5).to_bytes(4, "little") + b"[1,2]")
     with pytest.raises(SubmissionError, match="malformed frame: the header is not the expected JSON"):
         receive(read)

@@ -159,9 +159,11 @@ class Box:
             raise
         self.facts = json.loads(text)
 
-    def _answer(self) -> tuple[str, tuple[np.ndarray, ...], str]:
+    def _answer(self, max_bytes: int = 0) -> tuple[str, tuple[np.ndarray, ...], str]:
+        """The next frame; at most ``max_bytes`` of arrays, so a box cannot make the harness allocate
+        more than the question's size."""
         try:
-            op, arrays, text = receive(self.read, deadline=self.deadline)
+            op, arrays, text = receive(self.read, deadline=self.deadline, max_bytes=max_bytes)
         except ChannelTimeout:
             self.close()
             raise SubmissionError(
@@ -191,7 +193,8 @@ class Box:
             send(self.write, op, arrays, text=text, deadline=self.deadline)
         except ChannelClosed:
             raise SubmissionError(self._died()) from None
-        return self._answer()[1]
+        # a gradient is x's size; logits (batch, classes) fit in it, or in 1 MiB per example
+        return self._answer(max_bytes=arrays[0].nbytes + len(arrays[0]) * (1 << 20))[1]
 
     def forward(self, x: np.ndarray, *, keep: bool) -> np.ndarray:
         """Logits of the batch ``x``; ``keep``: a ``backward`` on the same ``x`` follows."""

@@ -89,8 +89,11 @@ def _shape(value: object) -> tuple[int, ...]:
     return tuple(value)
 
 
-def receive(fd: int, *, deadline: float | None = None) -> tuple[str, tuple[np.ndarray, ...], str]:
-    """Read one frame: ``(op, arrays, text)``; anything malformed is a :class:`SubmissionError`."""
+def receive(
+    fd: int, *, deadline: float | None = None, max_bytes: int = MAX_PAYLOAD_BYTES
+) -> tuple[str, tuple[np.ndarray, ...], str]:
+    """Read one frame: ``(op, arrays, text)``; anything malformed, or arrays over ``max_bytes``
+    (checked before they are read), is a :class:`SubmissionError`."""
     (length,) = LENGTH.unpack(_read_exact(fd, LENGTH.size, deadline))
     if length > MAX_HEADER_BYTES:
         raise SubmissionError(f"malformed frame: a {length}-byte header")
@@ -100,8 +103,8 @@ def receive(fd: int, *, deadline: float | None = None) -> tuple[str, tuple[np.nd
     except (ValueError, KeyError, TypeError):
         raise SubmissionError("malformed frame: the header is not the expected JSON") from None
     sizes = [int(np.prod(shape, dtype=np.int64)) * DTYPE.itemsize for shape in shapes]
-    if sum(sizes) > MAX_PAYLOAD_BYTES:
-        raise SubmissionError(f"malformed frame: {sum(sizes)} bytes of arrays")
+    if sum(sizes) > max_bytes:
+        raise SubmissionError(f"malformed frame: {sum(sizes)} bytes of arrays, over the {max_bytes} expected")
     arrays = tuple(
         np.frombuffer(_read_exact(fd, size, deadline), dtype=DTYPE).reshape(shape)
         for shape, size in zip(shapes, sizes, strict=True)
