@@ -173,7 +173,8 @@ while True:
 
 def hostile_code(tmp_path: Path, port: int) -> str:
     """At import: forge a result, write into the checkout's leaderboards/ and the submission, start a
-    detached grandchild that keeps writing, and connect to the test's socket; each failure is ignored."""
+    detached grandchild that keeps writing, connect to the test's socket and look for a file beside
+    the submission; the model fails to build if it reaches the network or sees that file."""
     forged = [tmp_path / "result.json", project_root() / "leaderboards" / "FORGED.json", "result.json"]
     return f"""
 import os, socket, subprocess, sys
@@ -188,6 +189,10 @@ try:
     socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"leak")
 except OSError:
     pass
+else:
+    raise RuntimeError("reached the network")
+if os.path.exists({str(tmp_path / "secret.txt")!r}):
+    raise RuntimeError("read a file outside the submission")
 """
 
 
@@ -220,6 +225,7 @@ def listening() -> Iterator[socket.socket]:
 
 
 def make_hostile(example: Path, tmp_path: Path, server: socket.socket) -> None:
+    (tmp_path / "secret.txt").write_text("a file of the user's, outside the submission")
     hostile = hostile_code(tmp_path, server.getsockname()[1])
     edit(example / "model.py", "from torch import nn\n", "from torch import nn\n" + hostile)
 
