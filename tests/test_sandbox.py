@@ -343,3 +343,16 @@ def test_the_requery_after_the_run_catches_answers_that_changed(example):
     assert flag.code == "inconsistent_logits" and flag.message.startswith(
         "2 of the last scored batches got different logits when asked again after the run"
     )
+
+
+@needs_box
+def test_a_model_writing_into_the_channel_is_one_line(example, one_line_error):
+    """Submitted code can find the box's pipe to the harness; what it writes there is no answer."""
+    junk = "import os\nfor _fd in range(3, 64):\n    try:\n        os.write(_fd, b'\\xff' * 4)\n"
+    junk += "    except OSError:\n        pass\n"
+    edit(example / "model.py", "from torch import nn\n", "from torch import nn\n" + junk)
+    assert main(["validate", str(example), "--device", "cpu"]) == 2
+    assert one_line_error() == (
+        "arb: error: the box sent a malformed answer while validating (malformed frame: a 4294967295-byte "
+        "header); the submitted code must not write to file descriptors it did not open"
+    )

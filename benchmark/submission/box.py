@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,10 @@ from benchmark.submission.frames import ChannelClosed, ChannelTimeout, receive, 
 from benchmark.submission.sandbox import Limits
 
 UNSAFE_FLAG = "--unsafe-no-sandbox"
+#: any file the model writes, its stderr included (RLIMIT_FSIZE): a chatty model cannot fill a disk
+MAX_FILE_BYTES = 1 << 30
+#: the end of the model's stderr read for the last line of a crash
+STDERR_TAIL = 1 << 16
 #: the host's system folders the model may read (those that exist; symlinks stay symlinks)
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 #: the few files of /etc a Python process reads
@@ -139,6 +144,7 @@ class Box:
         def rlimits() -> None:
             limits.apply()
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
 
         self.process = subprocess.Popen(
             [*bwrap_command(folder.resolve(), device), str(folder.resolve()), device, str(threads)],
@@ -151,13 +157,25 @@ class Box:
         self.write, self.read = self.process.stdin.fileno(), self.process.stdout.fileno()
         os.set_blocking(self.write, False)
         try:
-            op, _, text = self._answer()
-            if op != "ready":
-                raise SubmissionError(f"the box said {op!r} before it was ready")
+            self.facts = self._ready()
         except BaseException:
             self.__exit__()
             raise
-        self.facts = json.loads(text)
+
+    def _ready(self) -> dict[str, Any]:
+        """The box's first answer: the model's architecture name and parameter count."""
+        op, _, text = self._answer()
+        try:
+            facts = json.loads(text) if op == "ready" else None
+        except ValueError:
+            facts = None
+        if not (
+            isinstance(facts, dict)
+            and isinstance(facts.get("architecture"), str)
+            and type(facts.get("parameters")) is int
+        ):
+            raise SubmissionError(f"the box's first answer is not the model's description: {op!r}")
+        return facts
 
     def _answer(self, max_bytes: int = 0) -> tuple[str, tuple[np.ndarray, ...], str]:
         """The next frame; at most ``max_bytes`` of arrays, so a box cannot make the harness allocate
@@ -172,13 +190,19 @@ class Box:
             ) from None
         except ChannelClosed:
             raise SubmissionError(self._died()) from None
-        if op == "error":
-            raise SubmissionError(text)
+        except SubmissionError as error:  # a malformed frame: something else wrote into the channel
+            self.close()
+            raise SubmissionError(
+                f"the box sent a malformed answer while {self.stage} ({error}); the submitted code must "
+                f"not write to file descriptors it did not open"
+            ) from None
+        if op == "error":  # one line, whatever the box sent
+            raise SubmissionError(" ".join(text.split())[:1000] or "the box reported an error")
         return op, arrays, text
 
     def _died(self) -> str:
         code = self.close()
-        self.stderr.seek(0)
+        self.stderr.seek(max(0, self.stderr.seek(0, os.SEEK_END) - STDERR_TAIL))
         lines = [line for line in self.stderr.read().decode(errors="replace").splitlines() if line.strip()]
         reason = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
         return (
