@@ -275,23 +275,25 @@ def test_a_lying_model_is_flagged_in_its_entry(example, suite, tmp_path, capsys)
     assert "inconsistent_logits" in capsys.readouterr().out  # shown with the score
 
 
-def start_submit(example: Path, suite: Path, tmp_path: Path) -> subprocess.Popen:
-    """``arb submit`` in a child process whose model starts a marked grandchild and answers slowly."""
+def start(command: str, example: Path, suite: Path, tmp_path: Path) -> subprocess.Popen:
+    """``arb submit`` (or ``validate``) in a child process whose model starts a marked grandchild and
+    answers slowly (``validate``: builds slowly), returned once the box is well under way."""
     sleeper = f"[sys.executable, '-c', 'import time; time.sleep(600)', '{MARKER}']"
-    start = f"    import subprocess, sys\n\n    subprocess.Popen({sleeper}, start_new_session=True)\n"
-    edit(example / "model.py", BUILD, start + BUILD)
+    begin = f"    import subprocess, sys, time\n\n    subprocess.Popen({sleeper}, start_new_session=True)\n"
+    slow_build = "    time.sleep(60)\n" if command == "validate" else ""
+    edit(example / "model.py", BUILD, begin + slow_build + BUILD)
     edit(example / "model.py", FORWARD, "import time; time.sleep(0.5)\n        " + FORWARD)
     temp = tmp_path / "temp"
     temp.mkdir()
     env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(project_root())}
-    command = [sys.executable, "-m", "benchmark.cli", "submit", str(example), "--suite", str(suite)]
-    command += ["--device", "cpu", "--output", str(tmp_path / "out")]
-    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    arguments = [sys.executable, "-m", "benchmark.cli", command, str(example), "--suite", str(suite)]
+    arguments += ["--device", "cpu"] + (["--output", str(tmp_path / "out")] if command == "submit" else [])
+    process = subprocess.Popen(arguments, env=env, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not marked_processes():
         assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
         time.sleep(0.2)
-    time.sleep(2)  # past the checks, into the attacks
+    time.sleep(2)  # submit: past the checks, into the attacks
     return process
 
 
@@ -304,22 +306,28 @@ def wait_gone(seconds: float) -> bool:
 
 @needs_box
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_an_interrupted_submit_kills_the_box_exits_130_and_leaves_nothing(signum, example, suite, tmp_path):
-    process = start_submit(example, suite, tmp_path)
+@pytest.mark.parametrize(
+    ("command", "signum"),
+    [("submit", signal.SIGINT), ("submit", signal.SIGTERM), ("validate", signal.SIGTERM)],
+)
+def test_an_interrupted_command_kills_the_box_exits_130_and_leaves_nothing(
+    command, signum, example, suite, tmp_path
+):
+    process = start(command, example, suite, tmp_path)
     started = time.monotonic()
     process.send_signal(signum)
     assert process.wait(timeout=30) == 130, process.stderr.read()
     assert time.monotonic() - started < 10
     assert "arb: interrupted" in process.stderr.read()
     assert wait_gone(5)
-    assert not list((tmp_path / "temp").iterdir()) and not (tmp_path / "out").exists()
+    # no run folder of ours left (torch may leave its own compile cache there)
+    assert not list((tmp_path / "temp").glob("arb-*")) and not (tmp_path / "out").exists()
 
 
 @needs_box
 @pytest.mark.slow
 def test_a_killed_submit_takes_its_box_with_it(example, suite, tmp_path):
-    process = start_submit(example, suite, tmp_path)
+    process = start("submit", example, suite, tmp_path)
     process.kill()
     process.wait(timeout=30)
     assert wait_gone(10)  # --die-with-parent: the box's PID namespace goes with the harness
