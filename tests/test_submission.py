@@ -212,7 +212,7 @@ def test_symlinks_out_of_the_folder_are_refused(example, suite, tmp_path, one_li
     assert not output.exists()
 
 
-# These run the submitted code, in the worker process.
+# These run the submitted code, in the box (or the unsandboxed worker).
 IN_THE_WORKER = {
     "does not import": (
         lambda f: edit(f / "model.py", "import torch\n", "import torch\nimport torchh\n"),

@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from benchmark.errors import BenchmarkError
@@ -178,19 +182,48 @@ def _limits(args: argparse.Namespace):
     return Limits(seconds=args.time_limit, memory_bytes=int(args.memory_limit * 2**30))
 
 
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM stops ``validate`` / ``submit`` as Ctrl-C does (KeyboardInterrupt: the box is killed,
+    temporary folders removed, exit 130); the previous handler comes back after. Only these
+    commands: a process pool's workers of ``arb run`` are ended with SIGTERM and must not catch it."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from benchmark.submission.commands import validate
 
-    manifest, report = validate(args.path, limits=_limits(args), device=args.device, suite=args.suite)
+    with _sigterm_interrupts():
+        manifest, report = validate(
+            args.path,
+            limits=_limits(args),
+            device=args.device,
+            suite=args.suite,
+            sandbox=not args.unsafe_no_sandbox,
+        )
     shape = "x".join(str(n) for n in report["input_shape"])
     weights = manifest.weights or f"{manifest.huggingface}/ (safetensors)"
     print(
         f"{args.path}: valid. {manifest.source} builds {report['architecture']} "
         f"({report['parameters']:,} parameters); weights {weights} load; "
         f"{manifest.input.representation_name} input {shape} -> logits {tuple(report['output_shape'])}, "
-        f"finite; the input gradient is finite and non-zero ({report['seconds']:.1f} s in the worker)"
+        f"finite; the input gradient is finite and non-zero "
+        f"({report['seconds']:.1f} s in {report.get('where', 'the unsandboxed worker')})"
         + (f"; suite {args.suite!r} can evaluate it" if args.suite else "")
     )
+    for flag in report.get("flags", []):
+        print(f"flag: {flag}")
     return 0
 
 
@@ -198,15 +231,17 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from benchmark.publish.summary import rich_tables
     from benchmark.submission.commands import submit
 
-    path, entry = submit(
-        args.path,
-        args.suite,
-        output=args.output,
-        force=args.force,
-        limits=_limits(args),
-        device=args.device,
-        max_gradients=int(args.max_gradients),
-    )
+    with _sigterm_interrupts():
+        path, entry = submit(
+            args.path,
+            args.suite,
+            output=args.output,
+            force=args.force,
+            limits=_limits(args),
+            device=args.device,
+            max_gradients=int(args.max_gradients),
+            sandbox=not args.unsafe_no_sandbox,
+        )
     for table in rich_tables([entry]):
         _stdout().print(table)
     _stdout().print(_score(entry))

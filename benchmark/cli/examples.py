@@ -38,7 +38,8 @@ settings: `arb list representations --describe`, or a bad name lists the valid o
   arb validate submissions/example-cnn2d-stft --suite quick   also: can `quick` evaluate it?""",
     "submit": """\
   arb submit submissions/example-cnn2d-stft --suite quick
-  arb submit submissions/example-cnn2d-stft --suite quick --output /tmp/lb --force""",
+  arb submit submissions/example-cnn2d-stft --suite quick --output /tmp/lb --force
+  arb submit submissions/example-cnn2d-stft --suite quick --unsafe-no-sandbox   trusted code, no bwrap""",
     "leaderboard": """\
   arb leaderboard --suite quick                          ranked table in the terminal
   arb leaderboard --suite quick --format html            write leaderboards/quick/v1/index.html

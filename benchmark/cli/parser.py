@@ -246,6 +246,12 @@ def _submissions(subcommands) -> None:
             default=8.0,
             help="GiB of memory the submitted code may use (default 8)",
         )
+        sub.add_argument(
+            "--unsafe-no-sandbox",
+            action="store_true",
+            help="run the submitted code outside the bubblewrap box, with your user's rights "
+            "(trusted code only; see the README's trust model)",
+        )
 
     validate = command(subcommands, "validate", "check a submission before any attack runs")
     sandboxed(validate, 120)

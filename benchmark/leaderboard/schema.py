@@ -327,9 +327,18 @@ class Score(Record):
 
 class Flag(Record):
     """A result that looks like gradient masking (DESIGN.md, Defenses and evaluation integrity), or
-    a sanity check that failed: ``near_chance`` (score not meaningful), ``few_correct`` (FR null)."""
+    a sanity check that failed: ``near_chance`` (score not meaningful), ``few_correct`` (FR null);
+    or a submitted model whose answers disagree with themselves (``inconsistent_logits``,
+    ``inconsistent_gradient``: :mod:`benchmark.submission.checks`)."""
 
-    code: Literal["fr_not_increasing", "unbounded_not_fooling", "near_chance", "few_correct"]
+    code: Literal[
+        "fr_not_increasing",
+        "unbounded_not_fooling",
+        "near_chance",
+        "few_correct",
+        "inconsistent_logits",
+        "inconsistent_gradient",
+    ]
     attack: str | None = Field(description="label of the flagged cell (None: the flag is on the model)")
     message: str = Field(description="what was seen, in one line")
 

@@ -1,9 +1,11 @@
 """What ``arb validate`` and ``arb submit`` do in the harness's own process.
 
 Everything that needs no submitted code (manifest schema, paths, weight format, fit to the
-suite, an existing entry) is checked here first; the code itself runs only in the worker
-(:mod:`benchmark.submission.sandbox`). The worker's entry file is validated against the schema
-and checked against the submission before it is written to the leaderboard, atomically.
+suite, an existing entry) is checked here first; the code itself runs only in the box
+(:mod:`benchmark.submission.box`), which answers forward and backward while this process runs
+the attacks and writes the entry; or, with ``--unsafe-no-sandbox``, in the unsandboxed worker
+(:mod:`benchmark.submission.sandbox`), whose entry file is validated against the schema and
+checked against the submission. Either way the entry is written to the leaderboard atomically.
 """
 
 from __future__ import annotations
@@ -18,18 +20,23 @@ from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.plan.suite import Suite, load_suite
 from benchmark.publish.summary import plot_fooling_curves
 from benchmark.registry import DATASETS
+from benchmark.submission.boxed import submit_boxed, validate_boxed
+from benchmark.submission.loading import Submission
 from benchmark.submission.manifest import MANIFEST, Manifest, load_manifest, submission_info
 from benchmark.submission.sandbox import Limits, run_worker
 
 
 def validate(
-    folder: Path, *, limits: Limits, device: str, suite: str | None = None
+    folder: Path, *, limits: Limits, device: str, suite: str | None = None, sandbox: bool = True
 ) -> tuple[Manifest, dict[str, Any]]:
-    """Check a submission end to end (one forward and backward pass in the worker); with ``suite``,
-    first that the suite can evaluate it (the checks ``submit`` makes before any code runs)."""
-    manifest, _weights = load_manifest(folder)
+    """Check a submission end to end (one forward and backward pass, in the box, or with
+    ``sandbox=False`` in the unsandboxed worker); with ``suite``, first that the suite can evaluate
+    it (the checks ``submit`` makes before any code runs)."""
+    manifest, weights = load_manifest(folder)
     if suite is not None:
         check_fits_suite(manifest, load_suite(suite))
+    if sandbox:
+        return manifest, validate_boxed(folder, manifest, weights, limits, device=device)
     with tempfile.TemporaryDirectory(prefix="arb-validate-") as run_dir:
         request = {"task": "validate", "folder": str(folder.resolve()), "device": device}
         report = run_worker(request, Path(run_dir), limits, stage="validating")
@@ -75,29 +82,31 @@ def submit(
     limits: Limits,
     device: str,
     max_gradients: int | None = None,
+    sandbox: bool = True,
 ) -> tuple[Path, LeaderboardEntry]:
-    """Validate, evaluate in the worker, check the entry it wrote, and publish it."""
-    manifest, _weights = load_manifest(folder)
+    """Validate, evaluate (the model in the box, or with ``sandbox=False`` everything in the
+    unsandboxed worker), check the entry and publish it."""
+    manifest, weights = load_manifest(folder)
     suite = load_suite(suite_name)
     check_fits_suite(manifest, suite)
     target = entry_path(output, suite.name, suite.version, suite.dataset, manifest.name)
     if target.exists() and not force:
         raise SubmissionError(f"{target} already exists; pass --force to replace it")
     info = submission_info(folder, manifest)
-    request = {
-        "task": "submit",
-        "folder": str(folder.resolve()),
-        "device": device,
-        "suite": suite.resolved(),
-        "submission": info,
-        "max_gradients": max_gradients,
-    }
     with tempfile.TemporaryDirectory(prefix="arb-submit-") as run_dir:
-        report = run_worker(request, Path(run_dir), limits, stage="validating and evaluating")
-        produced = Path(report["entry_file"])
-        if not produced.resolve().is_relative_to(Path(run_dir).resolve()):
-            raise SubmissionError(f"the worker reported an entry file outside its run directory: {produced}")
-        entry = read_entry(produced)
+        if sandbox:
+
+            def evaluate(submission: Submission) -> LeaderboardEntry:
+                from benchmark.submission.evaluate import evaluate_submission  # the harness: only here
+
+                root = Path(run_dir)
+                return evaluate_submission(
+                    suite, submission, info, device=device, output_root=root, max_gradients=max_gradients
+                )[1]
+
+            entry = submit_boxed(folder, manifest, weights, evaluate, limits, device=device)
+        else:
+            entry = _submit_in_worker(folder, suite, info, Path(run_dir), limits, device, max_gradients)
     expected = (manifest.name, suite.name, suite.version, suite.resolved(), info)
     if entry.submission is None or expected != (
         entry.entry,
@@ -112,3 +121,28 @@ def submit(
     write_entry(target, entry)
     plot_fooling_curves(entry, target.with_name(f"{entry.entry}_fooling_rate.png"))
     return target, entry
+
+
+def _submit_in_worker(
+    folder: Path,
+    suite: Suite,
+    info: dict[str, Any],
+    run_dir: Path,
+    limits: Limits,
+    device: str,
+    max_gradients: int | None,
+) -> LeaderboardEntry:
+    """The unsandboxed path: the worker evaluates and writes the entry; it is read back checked."""
+    request = {
+        "task": "submit",
+        "folder": str(folder.resolve()),
+        "device": device,
+        "suite": suite.resolved(),
+        "submission": info,
+        "max_gradients": max_gradients,
+    }
+    report = run_worker(request, run_dir, limits, stage="validating and evaluating")
+    produced = Path(report["entry_file"])
+    if not produced.resolve().is_relative_to(run_dir.resolve()):
+        raise SubmissionError(f"the worker reported an entry file outside its run directory: {produced}")
+    return read_entry(produced)

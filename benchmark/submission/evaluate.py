@@ -12,7 +12,7 @@ from benchmark.data.protocol import DataInfo
 from benchmark.harness.run import Execution, run_suite
 from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.plan.suite import AttackSpec, Suite
-from benchmark.submission.loading import Submission, architecture
+from benchmark.submission.loading import Submission, architecture, parameter_count
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class SubmittedModel:
             info={
                 "architecture": architecture(network),
                 "config": submission.manifest.source,
-                "parameters": sum(p.numel() for p in network.parameters()),
+                "parameters": parameter_count(network),
                 "checkpoint_sha256": submission.weights_sha256,
             },
             submission=self.info,

@@ -44,6 +44,12 @@ def architecture(network: nn.Module) -> str:
     return str(getattr(network, "architecture", type(network).__name__))
 
 
+def parameter_count(network: nn.Module) -> int:
+    """The model's parameters, or the count a proxy carries (a boxed model has none here)."""
+    count = getattr(network, "parameter_count", None)
+    return int(count) if count is not None else sum(p.numel() for p in network.parameters())
+
+
 def describe(error: BaseException, fix: str) -> str:
     """``Type: first line; fix`` for an exception from submitted code; when memory ran out the
     fix is the memory limit's."""
@@ -111,10 +117,10 @@ def build(folder: Path) -> Submission:
                 f"weights file {manifest.weights!r} has non-finite values (NaN or inf) in {name!r}; "
                 f"fix the checkpoint"
             )
-    return Submission(folder, manifest, _representation(manifest), network.eval(), sha256_file(weights))
+    return Submission(folder, manifest, representation_of(manifest), network.eval(), sha256_file(weights))
 
 
-def _representation(manifest: Manifest) -> Representation:
+def representation_of(manifest: Manifest) -> Representation:
     spec = manifest.input
     try:
         representation = REPRESENTATIONS.get(spec.representation_name)(
@@ -139,7 +145,15 @@ def _build_huggingface(folder: Path, manifest: Manifest, pretrained: Path) -> Su
         sample_rate=manifest.input.sample_rate,
     )
     checksum = read_pretrained(pretrained).sha256()
-    return Submission(folder, manifest, _representation(manifest), network.eval(), checksum)
+    return Submission(folder, manifest, representation_of(manifest), network.eval(), checksum)
+
+
+def check_inputs(representation: Representation, samples: int, device: torch.device) -> torch.Tensor:
+    """The model's input for :data:`CHECK_BATCH` seeded noise clips of ``samples`` at half scale."""
+    generator = torch.Generator().manual_seed(0)
+    audio = 0.5 * (2 * torch.rand(CHECK_BATCH, samples, generator=generator) - 1)
+    with torch.no_grad():
+        return representation.to(device)(audio.to(device))
 
 
 def check_model(submission: Submission, device: torch.device) -> dict[str, Any]:
@@ -168,12 +182,8 @@ def check_network(
     (batch, classes of ``dataset``), finite, and an input gradient that exists, is finite and is
     not all zero (gradient attacks need it). ``fix`` ends the message of a forward pass that raises."""
     classes = len(DATASETS.get(dataset).classes)
-    generator = torch.Generator().manual_seed(0)
-    audio = 0.5 * (2 * torch.rand(CHECK_BATCH, samples, generator=generator) - 1)
-    representation, network = representation.to(device), network.to(device)
-    with torch.no_grad():
-        inputs = representation(audio.to(device))
-    inputs.requires_grad_(True)
+    network = network.to(device)
+    inputs = check_inputs(representation, samples, device).requires_grad_(True)
     shape = tuple(inputs.shape)
     source = f"{representation.name} input {shape}"
     try:
@@ -210,6 +220,6 @@ def check_network(
     return {
         "input_shape": list(shape[1:]),
         "output_shape": list(expected),
-        "parameters": sum(p.numel() for p in network.parameters()),
+        "parameters": parameter_count(network),
         "architecture": architecture(network),
     }

@@ -93,6 +93,11 @@ class Manifest(Strict):
         "audio classifier, relative to the submission folder ('.': the folder itself)",
     )
     input: InputSpec
+    randomized: bool = Field(
+        False,
+        description="true if the same input may give different logits (randomized defenses): the "
+        "box's same-input check is then skipped",
+    )
 
     @field_validator("name")
     @classmethod
@@ -150,6 +155,8 @@ class Manifest(Strict):
         """The manifest as JSON data without the other kind's unset fields, so that a code
         submission's cell keys (and the targets drawn from them) stay what they were."""
         unused = {"huggingface"} if self.huggingface is None else {"entry_point", "weights"}
+        if not self.randomized:  # absent before the field existed: the cell keys stay what they were
+            unused.add("randomized")
         return self.model_dump(mode="json", exclude=unused)
 
     @property

@@ -1,9 +1,10 @@
-"""Run submitted code in a child process with a wall-clock limit and a memory limit.
+"""``--unsafe-no-sandbox``: run submitted code in a child process with a wall-clock limit and a
+memory limit (and :class:`Limits`, which the box uses too).
 
 The child is ``python -m benchmark.submission.worker`` in a fresh run directory: it reads its
 request from a JSON file there and writes its answer to another, so nothing the submitted code
 prints can be mistaken for a result. This bounds time and memory; it is not a security sandbox
-(the README's trust model says what it does and does not protect against).
+(the box of :mod:`benchmark.submission.box` is; the README's trust model compares the two).
 """
 
 from __future__ import annotations

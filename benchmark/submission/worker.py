@@ -1,9 +1,10 @@
 """The child process that runs submitted code: ``python -m benchmark.submission.worker request.json``.
 
-Only this process imports a submission. It builds the model, loads its weights (safetensors
-only), runs the checks ``arb validate`` promises, and for ``arb submit`` evaluates the model with
-the suite's standard protocol, writing the entry file under its own run directory (its working
-directory) for the parent to validate and publish. The answer goes to ``result.json``.
+Used only with ``--unsafe-no-sandbox`` (otherwise the model runs in the box and the harness
+evaluates it); then only this process imports a submission. It builds the model, loads its weights
+(safetensors only), runs the checks ``arb validate`` promises, and for ``arb submit`` evaluates the
+model with the suite's standard protocol, writing the entry file under its own run directory (its
+working directory) for the parent to validate and publish. The answer goes to ``result.json``.
 """
 
 from __future__ import annotations
