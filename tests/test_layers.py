@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     ("data", {"data"}),
     ("representations", {"representations"}),
+    ("defenses", {"defenses"}),
     ("models", {"models"}),
     ("attacks", {"attacks"}),
     ("training", {"training", "random_features"}),

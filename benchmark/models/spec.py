@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_serializer
 
+from benchmark.defenses.base import DefenseSpec
 from benchmark.models import pons_grid
 from benchmark.validation import Seed, Strict
 
@@ -121,3 +122,22 @@ class ModelSpec(Strict):
     representation: str
     representation_params: dict[str, int | float | str | bool | None] = {}
     training: Recipe = TrainingRecipe()
+    #: input transformations in front of the model, applied in order (waveform ones first)
+    defense: tuple[DefenseSpec, ...] = ()
+    #: the entry whose checkpoint a defended entry loads and under which the leaderboard groups it
+    undefended: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_no_defense(self, handler: Any) -> dict[str, Any]:
+        """Leave the defense fields out of dumps when unset: specs are hashed into cell keys and
+        compared with committed model cards, which must not change for undefended models."""
+        data: dict[str, Any] = handler(self)
+        if not self.defense:
+            data.pop("defense", None)
+        if self.undefended is None:
+            data.pop("undefended", None)
+        return data
+
+    def checkpoint_spec(self) -> ModelSpec:
+        """The spec the checkpoint was trained for: this one without its defense."""
+        return self.model_copy(update={"defense": (), "undefended": None})
