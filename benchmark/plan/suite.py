@@ -81,9 +81,7 @@ def check_defended(entry: str, spec: ModelSpec, models: dict[str, ModelSpec]) ->
     """A defended entry names an undefended entry of the same model, and its chain builds."""
     where = f"model {entry!r}"
     if spec.undefended is not None:
-        base = models.get(spec.undefended)
-        if base is None or base.undefended is not None:
-            raise BenchmarkError(f"{where}: undefended = {spec.undefended!r} is not an undefended entry")
+        base = models[spec.undefended]  # an undefended entry: checked where the entry inherits it
         if base.checkpoint_spec() != spec.checkpoint_spec():
             raise BenchmarkError(f"{where}: differs from {spec.undefended!r} in more than its defense")
         if not spec.defense:
@@ -156,10 +154,12 @@ class Suite(Strict):
             return data
         expanded = {}
         for entry, spec in models.items():
-            base = models.get(spec.get("undefended")) if isinstance(spec, dict) else None
-            if isinstance(base, dict) and "undefended" not in base:
-                inherited = {k: v for k, v in base.items() if k != "defense"}
-                spec = {**inherited, **spec}
+            named = spec.get("undefended") if isinstance(spec, dict) else None
+            if named is not None:
+                base = models.get(named)
+                if not isinstance(base, dict) or "undefended" in base:
+                    raise BenchmarkError(f"model {entry!r}: undefended = {named!r} is no undefended entry")
+                spec = {**{k: v for k, v in base.items() if k != "defense"}, **spec}
             expanded[entry] = spec
         return {**data, "models": expanded}
 
