@@ -208,7 +208,7 @@ def _defended(chain: str, head: str = 'undefended = "m"') -> str:
             r"'squeeze' \(domain representation\) comes before 'quantize'.*waveform defenses first",
         ),
         (_defended('{ name = "quantize" }', 'undefended = "nope"'), "'nope' is no undefended entry"),
-        (_defended('{ name = "quantize" }', 'architecture = "cnn2d"\nrepresentation = "stft"'), "needs undef"),
+        (_defended('{ name = "quantize" }', 'architecture = "cnn2d"\nrepresentation = "stft"'), "needs un"),
     ],
 )
 def test_bad_chain_is_one_line(extra, message):
