@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from benchmark.bootstrap import overlap
 from benchmark.leaderboard.schema import AttackCell, BudgetResult, Interval, LeaderboardEntry
 from benchmark.publish.comparison import comparison_tables
+from benchmark.publish.defenses import defense_tables
 from benchmark.publish.tables import Cell, Column, Table, to_markdown
 
 NOTE = (
@@ -164,7 +165,7 @@ def rich_boards(entries: list[LeaderboardEntry]) -> list[Table]:
         replace(board_table(board), title=f"{heading(entries)}: {board.title}", notes=NOTE)
         for board in boards(entries)
     ]
-    return tables + comparison_tables(entries)
+    return tables + defense_tables(entries) + comparison_tables(entries)
 
 
 def markdown_board(entries: list[LeaderboardEntry]) -> str:
@@ -172,6 +173,6 @@ def markdown_board(entries: list[LeaderboardEntry]) -> str:
     lines = [f"# Leaderboard: {heading(entries)}", "", NOTE, ""]
     for board in boards(entries):
         lines += to_markdown(board_table(board))
-    for table in comparison_tables(entries):
+    for table in defense_tables(entries) + comparison_tables(entries):
         lines += to_markdown(table)
     return "\n".join(lines)

@@ -8,6 +8,7 @@ import html
 
 from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.publish.boards import NOTE, board_table, boards, heading
+from benchmark.publish.defenses import defense_tables
 from benchmark.publish.figures import fooling_curves_png
 from benchmark.publish.tables import to_html
 
@@ -73,6 +74,7 @@ def html_board(entries: list[LeaderboardEntry]) -> str:
     parts += [
         to_html(board_table(board), css_class="board", row_attribute="entry") for board in boards(entries)
     ]
+    parts += [to_html(table, css_class="board", row_attribute="entry") for table in defense_tables(entries)]
     parts.append("<h2>Fooling rate vs budget</h2>")
     for entry in entries:
         image = base64.b64encode(fooling_curves_png(entry)).decode()
