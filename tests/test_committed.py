@@ -93,7 +93,8 @@ def test_committed_suite_leaderboards_validate_and_cover_the_suite(name: str):
                 if cell.attack == "fgsm" or cell.attack == "fgsm_l2":
                     assert point.gradient_evals_per_example == 1
                 if cell.attack in ("bim_b", "pgd", "pgd_l2"):
-                    assert point.gradient_evals_per_example == cell.params["steps"]
+                    eot = cell.defense.eot if cell.defense else 1  # EOT: every draw's gradient counted
+                    assert point.gradient_evals_per_example == cell.params["steps"] * eot
                 if cell.attack == "square":
                     assert point.gradient_evals == 0 and point.forward_evals > 0  # black-box: queries only
                 if cell.budget_unit == "snr_db":
