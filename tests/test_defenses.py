@@ -253,3 +253,23 @@ def test_the_defenses_suite_loads():
     suite = Suite.model_validate(tomllib.loads(text))
     defended = [spec for spec in suite.models.values() if spec.defense]
     assert {spec.defense[0].name for spec in defended} == set(DEFENSES.names())
+
+
+def test_adversarial_training_batch_is_a_pgd_adversarial_inside_the_ball():
+    from benchmark.adversarial_training import adversarial_features
+    from benchmark.models.spec import AdversarialTraining, TrainingRecipe
+
+    network, x, labels = _linear(), torch.rand(6, 8) * 0.5 + 0.25, torch.tensor([0, 1, 2, 0, 1, 2])
+    network.train()
+    representation = nn.Identity()
+    representation.bounds = Bounds(0.0, 1.0)  # what adversarial_features reads of a representation
+    recipe = AdversarialTraining(epsilon=0.05, steps=3, domain="representation")
+    adversarial = adversarial_features(recipe, representation, network, x, x, labels, seed=0)
+    assert network.training  # the attack ran in eval mode and gave the mode back
+    assert float((adversarial - x).abs().max()) <= 0.05 + 1e-6 and not torch.equal(adversarial, x)
+    with torch.no_grad():
+        losses = [float(nn.functional.cross_entropy(network(v), labels)) for v in (adversarial, x)]
+    assert losses[0] > losses[1]
+    assert "adversarial" not in TrainingRecipe().model_dump()  # cards of standard recipes unchanged
+    with pytest.raises(ValueError, match="no pitch_shift"):
+        TrainingRecipe(adversarial=recipe, pitch_shift=(0.9,))

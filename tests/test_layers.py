@@ -41,7 +41,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("defenses", {"defenses"}),
     ("models", {"models"}),
     ("attacks", {"attacks"}),
-    ("training", {"training", "random_features"}),
+    ("training", {"training", "random_features", "adversarial_training"}),
     ("leaderboard", {"leaderboard"}),
     ("plan", {"plan"}),
     ("cells", {"cells"}),

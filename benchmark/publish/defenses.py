@@ -84,7 +84,8 @@ def _row(entry: LeaderboardEntry, base: LeaderboardEntry | None) -> list[Cell | 
 
 
 def defense_tables(entries: Sequence[LeaderboardEntry]) -> list[Table]:
-    """The defense table as a list of one, or none where no entry is defended."""
+    """The defense table as a list of one, or none where no entry is defended: every undefended
+    entry (an adversarially trained model is one) with its defended entries under it."""
     by_name = {entry.entry: entry for entry in entries}
     defended = [entry for entry in entries if undefended_of(entry) is not None]
     if not defended:
@@ -92,8 +93,7 @@ def defense_tables(entries: Sequence[LeaderboardEntry]) -> list[Table]:
     rows = []
     for base in (entry for entry in entries if undefended_of(entry) is None):
         under = [entry for entry in defended if undefended_of(entry) == base.entry]
-        if under:
-            rows += [_row(base, base), *(_row(entry, base) for entry in under)]
+        rows += [_row(base, base), *(_row(entry, base) for entry in under)]
     orphans = [entry for entry in defended if undefended_of(entry) not in by_name]
     rows += [_row(entry, None) for entry in orphans]
     return [Table(TITLE, COLUMNS, rows, notes=NOTE, keys=(0,))]
