@@ -9,6 +9,7 @@ import tomllib
 import pytest
 
 from benchmark import api
+from benchmark.leaderboard.compare import Comparison, compare_entries, metrics
 from benchmark.leaderboard.io import read_entry
 from benchmark.plan.suite import Suite
 
@@ -103,3 +104,13 @@ def test_randomized_defense_is_judged_over_k_draws_and_eot_counts_every_draw(ent
     assert eot.per_budget[0].gradient_evals_per_example == 6  # 2 steps x 3 draws
     assert eot.label == "pgd/native @waveform eot3"
     assert "randomized_output" in {flag.code for flag in entry.flags}
+
+
+def test_defended_entries_compare_with_every_evidence_field_toleranced(entries):
+    entry = entries["cnn2d_stft_noise"]
+    found = metrics(entry)
+    for name in ("zero_gradient_fraction", "randomized_output_fraction", "eot", "draws"):
+        assert ("pgd/native @waveform eot3", f"defense.{name}") in found
+    comparison = Comparison()
+    compare_entries(entry, entry, comparison)
+    assert comparison.compared > 0 and not comparison.drifts
