@@ -12,6 +12,8 @@ from benchmark import api
 from benchmark.leaderboard.compare import Comparison, compare_entries, metrics
 from benchmark.leaderboard.io import read_entry
 from benchmark.plan.suite import Suite
+from benchmark.publish.boards import markdown_board
+from benchmark.publish.defenses import defense_tables
 
 SUITE = """
 name = "defended_tiny"
@@ -114,3 +116,16 @@ def test_defended_entries_compare_with_every_evidence_field_toleranced(entries):
     comparison = Comparison()
     compare_entries(entry, entry, comparison)
     assert comparison.compared > 0 and not comparison.drifts
+
+
+def test_defense_table_groups_defended_entries_and_marks_masked_numbers(entries):
+    ordered = [entries[name] for name in ("cnn2d_stft", "cnn2d_stft_quantize", "cnn2d_stft_noise")]
+    (table,) = defense_tables(ordered)
+    rows = {str(row[0].text).strip(): row for row in table.rows}
+    shown = [str(row[0].text) for row in table.rows]
+    assert shown == ["cnn2d_stft", "  cnn2d_stft_quantize", "  cnn2d_stft_noise"]
+    assert rows["cnn2d_stft_quantize"][1] == "quantize(bits=8)"
+    assert rows["cnn2d_stft_quantize"][4].text.endswith("(unreliable)")
+    assert not rows["cnn2d_stft"][4].text.endswith("(unreliable)")
+    assert rows["cnn2d_stft_noise"][6] == "standard, standard+eot3"
+    assert "## Defenses: each defended model under its undefended one" in markdown_board(ordered)
