@@ -123,7 +123,8 @@ class _Evidence:
 
 
 def _attack_batches(spec: AttackCellSpec, inputs: Inputs, view: AttackView, targets: torch.Tensor | None):
-    """Run the attack batch by batch; return the per-budget collections and the attack."""
+    """Run the attack batch by batch; return the per-budget collections, the attack, the attacked
+    indices and (on a defended model) the masking evidence of its clean inputs."""
     attack = build_attack(spec.attack, spec.backend, spec.params, spec.targeted).with_eot(spec.eot)
     evidence = _Evidence() if inputs.model(spec.model).defenses else None
     test = inputs.test
