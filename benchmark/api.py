@@ -115,7 +115,8 @@ def train(
     never replaced and a model whose validation accuracy is within chance is not saved."""
     chosen = load_suite(suite) if isinstance(suite, str) else suite
     chosen, root = with_dataset(chosen, dataset, data_root)
-    names = entries or list(chosen.models)
+    # a defended entry loads its undefended entry's checkpoint: nothing of its own to train
+    names = entries or [entry for entry, spec in chosen.models.items() if spec.undefended is None]
     for entry in names:
         if entry not in chosen.models:
             raise BenchmarkError(

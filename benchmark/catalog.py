@@ -93,6 +93,19 @@ ATTACK_CLASSES: dict[str, str] = {
 }
 
 
+#: input transformations in front of a model (``[models.X] defense = [...]`` in a suite)
+DEFENSE_CLASSES: dict[str, str] = {
+    "quantize": "benchmark.defenses.waveform:Quantize",
+    "resample": "benchmark.defenses.waveform:Resample",
+    "lowpass": "benchmark.defenses.waveform:LowPass",
+    "median": "benchmark.defenses.waveform:MedianSmooth",
+    "noise": "benchmark.defenses.waveform:GaussianNoise",
+    "scale": "benchmark.defenses.waveform:RandomScale",
+    "mp3": "benchmark.defenses.mp3:MP3",
+    "squeeze": "benchmark.defenses.spectral:FeatureSqueeze",
+}
+
+
 @dataclass(frozen=True)
 class SuiteFile:
     """A suite declared in ``registry/suites/<name>.toml``: data, not code."""

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from benchmark.attacks.base import Attack
     from benchmark.catalog import SuiteFile
     from benchmark.data.base import AudioDataset
+    from benchmark.defenses.base import Defense
     from benchmark.representations.base import Representation
 
 T = TypeVar("T")
@@ -139,6 +140,9 @@ MODELS: Registry[Callable[..., nn.Module]] = Registry(
 ATTACKS: Registry[type[Attack]] = Registry(
     "attack", lambda: _catalog().ATTACK_CLASSES, Kind("a subclass of", "benchmark.attacks.base:Attack")
 )
+DEFENSES: Registry[type[Defense]] = Registry(
+    "defense", lambda: _catalog().DEFENSE_CLASSES, Kind("a subclass of", "benchmark.defenses.base:Defense")
+)
 SUITES: Registry[SuiteFile] = Registry(
     "suite", lambda: _catalog().suite_files(), Kind("an instance of", "benchmark.catalog:SuiteFile")
 )
@@ -148,5 +152,6 @@ REGISTRIES: dict[str, Registry[Any]] = {
     "representations": REPRESENTATIONS,
     "models": MODELS,
     "attacks": ATTACKS,
+    "defenses": DEFENSES,
     "suites": SUITES,
 }

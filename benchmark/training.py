@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 import benchmark
+from benchmark.adversarial_training import adversarial_features
 from benchmark.data.protocol import PreparedData
 from benchmark.data.segments import Segments, segment_tracks
 from benchmark.errors import BenchmarkError
@@ -131,6 +132,7 @@ def train_reference(
     is_train = ~is_test & ~is_val
     train_index = is_train.nonzero().squeeze(1).to(device)
     train_features, train_labels = features[train_index], labels[train_index]
+    train_waveforms = segments.waveforms.to(device)[train_index] if recipe.adversarial else train_features
     augmentation: dict[str, Any] = {}
     if recipe.pitch_shift:
         train_tracks = segments.track_index[is_train].unique()
@@ -161,9 +163,20 @@ def train_reference(
         for epoch in range(1, recipe.epochs + 1):
             network.train()
             order = torch.randperm(len(train_features), generator=generator).to(device)
-            for batch in order.split(recipe.batch_size):
+            for step, batch in enumerate(order.split(recipe.batch_size)):
+                inputs = train_features[batch]
+                if recipe.adversarial is not None:  # Madry et al. 2018: learn from the PGD adversarial
+                    inputs = adversarial_features(
+                        recipe.adversarial,
+                        model.representation,
+                        network,
+                        train_waveforms[batch],
+                        inputs,
+                        train_labels[batch],
+                        seed=seed + 1000 * epoch + step,
+                    )
                 optimizer.zero_grad(set_to_none=True)
-                F.cross_entropy(network(train_features[batch]), train_labels[batch]).backward()
+                F.cross_entropy(network(inputs), train_labels[batch]).backward()
                 optimizer.step()
             val_logits = _predict(network, features[is_val.to(device)], 256)
             accuracy = float((val_logits.argmax(1) == labels[is_val.to(device)]).double().mean())

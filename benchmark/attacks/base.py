@@ -118,9 +118,24 @@ class Attack(ABC):
     #: whether :meth:`run` accepts one epsilon per example (a tensor ``budget``): needed for SNR
     #: targets in the waveform domain; ART and Foolbox take one epsilon per call
     per_example_budgets: ClassVar[bool] = False
+    #: whether each gradient step can average ``eot`` input gradients (EOT, Athalye et al. 2018,
+    #: sec. 4.3): the native engine's steps can; library attacks take one gradient per step
+    supports_eot: ClassVar[bool] = False
+    #: gradients averaged per step (private: not a hyperparameter of the attack itself)
+    _eot: int = 1
 
     def __init__(self, *, targeted: bool = False) -> None:
         self.targeted = targeted
+
+    def with_eot(self, samples: int) -> Attack:
+        """Average ``samples`` input gradients per step (every one counted); one line where unsupported."""
+        if samples > 1 and not self.supports_eot:
+            raise BenchmarkError(
+                f"attack {self.name!r} (backend {self.backend!r}) cannot average gradients (eot = "
+                f"{samples}): use a native gradient attack (fgsm, bim_a, bim_b, pgd, ...) with eot"
+            )
+        self._eot = int(samples)
+        return self
 
     def hyperparameters(self) -> dict[str, object]:
         """Keyword-only hyperparameters, recorded in results and cell keys."""

@@ -20,11 +20,17 @@ class NativeStep(GradientStepAttack):
     backend = "native"
     per_example_budgets = True
     device_resident = True
+    supports_eot = True
 
     def step(self, model, inputs, labels, *, step_size, bounds, targets):
         """A step of ``step_size`` in the attack's norm: along the gradient's sign (Linf) or its
-        unit L2 direction (L2); toward the target (down the loss) when targeted."""
-        grad = loss_gradient(model, inputs, targets if self.targeted else labels)
+        unit L2 direction (L2); toward the target (down the loss) when targeted. With EOT the
+        gradient is the mean of ``_eot`` gradients, each through a fresh draw of the model's randomness."""
+        classes = targets if self.targeted else labels
+        grad = loss_gradient(model, inputs, classes)
+        for _ in range(self._eot - 1):
+            grad = grad + loss_gradient(model, inputs, classes)
+        grad = grad / self._eot
         if self.norm == "linf":
             direction = grad.sign()
         else:

@@ -18,6 +18,9 @@ from benchmark.bootstrap import accuracy_interval
 from benchmark.budgets import Bounds, Schedule
 from benchmark.cells.inputs import Inputs, batches
 from benchmark.cells.testset import TestSet
+from benchmark.defenses.base import Defense
+from benchmark.defenses.chain import judged_logits
+from benchmark.defenses.checks import randomized_output_fraction, zero_gradient_fraction
 from benchmark.leaderboard.schema import AttackCell
 from benchmark.metrics import (
     correctness,
@@ -54,15 +57,14 @@ def attack_view(spec: AttackCellSpec, inputs: Inputs) -> AttackView:
     """What ``spec`` perturbs: the model's representation, or the waveform end to end."""
     model = inputs.model(spec.model)
     if spec.domain == "waveform":
-        network: torch.nn.Module = torch.nn.Sequential(model.representation, model.network)
-        network.training = model.network.training  # the composite reports the model's own mode
+        network: torch.nn.Module = model.defended(end_to_end=True, bpda=spec.bpda)
         return AttackView(network, inputs.test.waveforms, Waveform.bounds, None, True, spec.schedule)
     representation = model.representation
     inverse = representation.inverse if representation.invertible else None
     estimated = representation.invertible and representation.estimates_phase
     same_phase = representation.same_phase_inverse if estimated else None
     return AttackView(
-        model.network,
+        model.defended(end_to_end=False, bpda=spec.bpda) if model.defenses else model.network,
         model.features,
         representation.bounds,
         inverse,
@@ -96,9 +98,35 @@ class _Collected:
         self.gradient_evals = self.gradient_batches = self.forward_evals = 0
 
 
+class _Evidence:
+    """Masking evidence over a defended cell's clean inputs, example-weighted over batches."""
+
+    def __init__(self) -> None:
+        self.examples = 0
+        self.zero_gradients = self.randomized = 0.0
+
+    def add(self, network: torch.nn.Module, batch: torch.Tensor, labels: torch.Tensor) -> None:
+        count = len(labels)
+        self.examples += count
+        self.zero_gradients += zero_gradient_fraction(network, batch, labels) * count
+        self.randomized += randomized_output_fraction(network, batch) * count
+
+    def record(self, spec: AttackCellSpec, chain: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "chain": chain,
+            "gradient_mode": "bpda" if spec.bpda else "standard",
+            "eot": spec.eot,
+            "draws": spec.draws,
+            "zero_gradient_fraction": self.zero_gradients / self.examples,
+            "randomized_output_fraction": self.randomized / self.examples,
+        }
+
+
 def _attack_batches(spec: AttackCellSpec, inputs: Inputs, view: AttackView, targets: torch.Tensor | None):
-    """Run the attack batch by batch; return the per-budget collections and the attack."""
-    attack = build_attack(spec.attack, spec.backend, spec.params, spec.targeted)
+    """Run the attack batch by batch; return the per-budget collections, the attack, the attacked
+    indices and (on a defended model) the masking evidence of its clean inputs."""
+    attack = build_attack(spec.attack, spec.backend, spec.params, spec.targeted).with_eot(spec.eot)
+    evidence = _Evidence() if inputs.model(spec.model).defenses else None
     test = inputs.test
     index = example_index(spec, len(test.labels), inputs.device)
     collected = [_Collected() for _ in spec.budgets]
@@ -108,6 +136,8 @@ def _attack_batches(spec: AttackCellSpec, inputs: Inputs, view: AttackView, targ
         rows = index[part]
         batch = view.inputs[rows]
         waveforms = test.waveforms[rows]
+        if evidence is not None:
+            evidence.add(view.network, batch, test.labels[rows])
         result: AttackResult = attack(
             view.network,
             batch,
@@ -123,7 +153,10 @@ def _attack_batches(spec: AttackCellSpec, inputs: Inputs, view: AttackView, targ
         reference = batch if clean_audio is None else clean_audio[rows]
         same_phase_reference = view.same_phase(batch, waveforms) if view.same_phase is not None else None
         for store, output in zip(collected, result.outputs, strict=True):
-            store.logits.append(output.logits)
+            judged = output.logits
+            if spec.draws > 1:
+                judged = judged_logits(view.network, output.adversarial, test.labels[rows], spec.draws)
+            store.logits.append(judged)
             for name, values in perturbation_norms(output.adversarial - batch).items():
                 store.norms[name].append(values)
             if view.audible:
@@ -141,7 +174,7 @@ def _attack_batches(spec: AttackCellSpec, inputs: Inputs, view: AttackView, targ
             store.gradient_evals += output.gradient_evals
             store.gradient_batches += output.gradient_batches
             store.forward_evals += output.forward_evals
-    return collected, attack, index
+    return collected, attack, index, evidence
 
 
 def _finite_min(values: torch.Tensor | None) -> float | None:
@@ -222,7 +255,7 @@ def run_attack_cell(spec: AttackCellSpec, inputs: Inputs) -> AttackCell:
         draw_targets(spec.key, spec.seed, test.labels, inputs.num_classes) if spec.targeted else (None, None)
     )
     device_targets = targets.to(inputs.device) if targets is not None else None
-    collected, attack, index = _attack_batches(spec, inputs, view, device_targets)
+    collected, attack, index, evidence = _attack_batches(spec, inputs, view, device_targets)
     count = len(test.labels)
     clean_logits = model.clean_logits[index]
     clean = (clean_logits.argmax(dim=1), _correctness(clean_logits, test))
@@ -257,5 +290,10 @@ def run_attack_cell(spec: AttackCellSpec, inputs: Inputs) -> AttackCell:
                 budgets, rates, [p["gradient_evals_per_example"] for p in per_budget]
             ),
             "wall_time_s": 0.0,
+            **({} if evidence is None else {"defense": evidence.record(spec, _chain(model.defenses))}),
         }
     )
+
+
+def _chain(defenses: list[Defense]) -> list[dict[str, Any]]:
+    return [{"name": defense.name, **defense.parameters_dict()} for defense in defenses]

@@ -22,6 +22,8 @@ import torch
 from benchmark.cells.rows import ResidentRows, Rows
 from benchmark.cells.testset import RowPlacement, load_test_set
 from benchmark.data.protocol import DataInfo, describe_data, open_dataset
+from benchmark.defenses.base import Defense, check_chain
+from benchmark.defenses.chain import DefendedClassifier, randomized
 from benchmark.errors import BenchmarkError
 from benchmark.jsonio import sha256_file, sha256_of
 from benchmark.models.reference import load_reference
@@ -54,8 +56,9 @@ class LoadedModel:
     identity: dict[str, Any]  # what identifies the model in its cell keys: spec and weights' sha256
     info: dict[str, Any]  # architecture, config, parameters, checkpoint_sha256 (schema ModelInfo)
     features: Rows = field(repr=False)  # test-set model inputs, on the device or stored
-    clean_logits: torch.Tensor = field(repr=False)  # on the device
+    clean_logits: torch.Tensor = field(repr=False)  # on the device (through the defenses, if any)
     submission: dict[str, Any] | None = None  # schema SubmissionInfo, for submitted models
+    defenses: list[Defense] = field(default_factory=list)  # applied in front, in order
 
     @property
     def domain(self) -> str:
@@ -64,8 +67,18 @@ class LoadedModel:
     def facts(self) -> ModelFacts:
         representation = self.representation
         return ModelFacts(
-            self.entry, representation.name, representation.bounds, representation.invertible, self.identity
+            self.entry,
+            representation.name,
+            representation.bounds,
+            representation.invertible,
+            self.identity,
+            randomized(self.defenses),
         )
+
+    def defended(self, *, end_to_end: bool, bpda: bool = False) -> torch.nn.Module:
+        """The classifier an attack sees: from the waveform (``end_to_end``) or from the features."""
+        representation = self.representation if end_to_end else None
+        return DefendedClassifier(self.defenses, representation, self.network, bpda=bpda)
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,7 @@ class ModelParts:
     identity: dict[str, Any]
     info: dict[str, Any]
     submission: dict[str, Any] | None = None
+    defenses: list[Defense] = field(default_factory=list)
 
 
 class ModelSource(Protocol):
@@ -107,8 +121,8 @@ class ReferenceModels:
     def load(self, entry: str, data: DataInfo) -> ModelParts:
         spec = self.suite.models[entry]
         reference, card = load_reference(
-            entry,
-            spec,
+            spec.undefended or entry,
+            spec.checkpoint_spec(),
             self.baselines,
             suite=self.suite.name,
             sample_rate=data.sample_rate,
@@ -131,6 +145,7 @@ class ReferenceModels:
                 "parameters": reference.parameter_count(),
                 "checkpoint_sha256": checkpoint_sha256,
             },
+            defenses=check_chain(spec.defense, f"model {entry!r}"),
         )
 
 
@@ -195,11 +210,26 @@ class Inputs:
             representation = parts.representation.to(self.device)
             network = parts.network.to(self.device)
             features = self._features(representation)
-            logits = torch.cat(list(self._batches(features, lambda part: network(features[part]))))
+            defenses = [defense.to(self.device) for defense in parts.defenses]
+            defended = DefendedClassifier(defenses, representation, network) if defenses else None
+            logits = self._clean_logits(network, features, defended)
             self._models[entry] = LoadedModel(
-                entry, representation, network, parts.identity, parts.info, features, logits, parts.submission
+                entry, representation, network, parts.identity, parts.info, features, logits,
+                submission=parts.submission, defenses=defenses,
             )
         return self._models[entry]
+
+    def _clean_logits(
+        self, network: torch.nn.Module, features: Rows, defended: torch.nn.Module | None
+    ) -> torch.Tensor:
+        """Logits of the clean test set; a defended model's through its defenses from the waveform,
+        under the suite's seed for a randomized one (the same logits whichever cell loads it first)."""
+        if defended is None:
+            return torch.cat(list(self._batches(features, lambda part: network(features[part]))))
+        waveforms = self.test.waveforms
+        with torch.random.fork_rng(devices=[self.device.index or 0] if self.device.type == "cuda" else []):
+            torch.manual_seed(self.suite.seed)
+            return torch.cat(list(self._batches(waveforms, lambda part: defended(waveforms[part]))))
 
     def _features(self, representation: Representation) -> Rows:
         """Resident test sets go through the feature cache as one tensor; stored ones are

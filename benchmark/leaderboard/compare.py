@@ -44,6 +44,8 @@ CATEGORIES: dict[str, str] = {
         "snr_db",
     ),
     **dict.fromkeys(["l0_mean", "l2_mean", "linf_mean"], "perturbation"),
+    # a defended cell's masking evidence: fractions of its clean examples
+    **dict.fromkeys(["zero_gradient_fraction", "randomized_output_fraction"], "accuracy"),
     **dict.fromkeys(["gradient_evals_per_example", "gradient_evals_to_fr90"], "gradient_cost"),
     **dict.fromkeys(
         [
@@ -59,6 +61,8 @@ CATEGORIES: dict[str, str] = {
             "snr_db_excluded",
             "snr_db_griffin_lim_excluded",
             "clean_reconstruction_snr_db_excluded",
+            "eot",  # a defended cell's gradients per step and judging passes
+            "draws",
         ],
         "counts",
     ),

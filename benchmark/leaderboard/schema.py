@@ -129,6 +129,24 @@ class BudgetResult(Record):
     )
 
 
+class DefenseRecord(Record):
+    """How an attack cell met a defended model, and the masking evidence seen on its clean inputs."""
+
+    chain: list[dict[str, Any]] = Field(description="the defenses in order, each its name and parameters")
+    gradient_mode: Literal["standard", "bpda"] = Field(
+        description="standard: autograd through every defense; bpda: each defense without an exact "
+        "gradient differentiated through its surrogate (Athalye et al. 2018)"
+    )
+    eot: int = Field(ge=1, description="input gradients averaged per attack step (EOT), each counted as cost")
+    draws: int = Field(ge=1, description="forward passes each adversarial is judged over (robust: all right)")
+    zero_gradient_fraction: float = Field(
+        ge=0, le=1, description="clean examples whose input gradient (this mode) is zero or non-finite"
+    )
+    randomized_output_fraction: float = Field(
+        ge=0, le=1, description="clean examples whose logits differ between two forward passes"
+    )
+
+
 class AttackCell(Record):
     """One attack through one backend on one model over its budget schedule."""
 
@@ -158,12 +176,23 @@ class AttackCell(Record):
         description="gradient evaluations per example at the first budget with FR >= 0.9 (None if never)"
     )
     wall_time_s: float = Field(ge=0)
+    defense: DefenseRecord | None = Field(
+        None, exclude_if=lambda record: record is None, description="on a defended model (absent otherwise)"
+    )
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the cell attacked with BPDA or EOT."""
+        return self.defense is not None and (self.defense.gradient_mode == "bpda" or self.defense.eot > 1)
 
     @property
     def label(self) -> str:
-        """``attack/backend``, marked when targeted or perturbing the waveform end to end: unique
-        among an entry's cells (tables, plots and ``arb compare`` name cells by it)."""
+        """``attack/backend``, marked when targeted, perturbing the waveform end to end, or adaptive
+        (BPDA, EOT): unique among an entry's cells (tables, plots and ``arb compare`` name cells by it)."""
         marks = (" targeted" if self.targeted else "") + (" @waveform" if self.domain == "waveform" else "")
+        if self.defense is not None:
+            marks += " bpda" if self.defense.gradient_mode == "bpda" else ""
+            marks += f" eot{self.defense.eot}" if self.defense.eot > 1 else ""
         return f"{self.attack}/{self.backend}{marks}"
 
 
@@ -338,6 +367,11 @@ class Flag(Record):
         "few_correct",
         "inconsistent_logits",
         "inconsistent_gradient",
+        "zero_gradients",
+        "randomized_output",
+        "black_box_beats_white_box",
+        "adaptive_beats_standard",
+        "not_converged",
     ]
     attack: str | None = Field(description="label of the flagged cell (None: the flag is on the model)")
     message: str = Field(description="what was seen, in one line")

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_serializer
+from pydantic import Discriminator, Field, Tag, field_validator, model_serializer, model_validator
 
+from benchmark.defenses.base import DefenseSpec
 from benchmark.models import pons_grid
 from benchmark.validation import Seed, Strict
+
+
+class AdversarialTraining(Strict):
+    """PGD adversarial training (Madry et al. 2018, sec. 3 eq. 2.1): every training batch is replaced
+    by its Linf PGD adversarial (``steps`` steps of ``rel_stepsize`` x ``epsilon`` from a random
+    start), crafted in ``domain`` (the waveform end to end, or the model's representation)."""
+
+    epsilon: float = Field(gt=0, le=1)
+    steps: int = Field(3, ge=1, le=100)
+    rel_stepsize: float = Field(0.5, gt=0)
+    domain: Literal["waveform", "representation"] = "waveform"
 
 
 class TrainingRecipe(Strict):
@@ -23,6 +35,8 @@ class TrainingRecipe(Strict):
     #: pitch-shift factors for augmenting the *training* tracks, one copy per track and factor
     #: (Esmaeilpour et al. sec. 4: 0.75, 0.9, 1.15, 1.5); empty: no augmentation
     pitch_shift: tuple[float, ...] = ()
+    #: train on PGD adversarials of every batch instead of the clean batch (None: standard training)
+    adversarial: AdversarialTraining | None = None
 
     @field_validator("pitch_shift")
     @classmethod
@@ -39,12 +53,20 @@ class TrainingRecipe(Strict):
 
     @model_serializer(mode="wrap")
     def _omit_no_augmentation(self, handler: Any) -> dict[str, Any]:
-        """Leave ``pitch_shift`` out of dumps when empty: model specs are hashed into cell keys and
-        compared with committed model cards, which must not change for recipes without it."""
+        """Leave ``pitch_shift`` and ``adversarial`` out of dumps when unset: model specs are hashed into
+        cell keys and compared with committed model cards, which must not change for recipes without them."""
         data: dict[str, Any] = handler(self)
         if not self.pitch_shift:
             data.pop("pitch_shift", None)
+        if self.adversarial is None:
+            data.pop("adversarial", None)
         return data
+
+    @model_validator(mode="after")
+    def _one_augmentation(self) -> TrainingRecipe:
+        if self.adversarial is not None and self.pitch_shift:
+            raise ValueError("adversarial training takes no pitch_shift augmentation: remove one of them")
+        return self
 
     def builder_kwargs(self) -> dict[str, Any]:
         """What the recipe adds to the architecture factory's arguments: nothing."""
@@ -121,3 +143,22 @@ class ModelSpec(Strict):
     representation: str
     representation_params: dict[str, int | float | str | bool | None] = {}
     training: Recipe = TrainingRecipe()
+    #: input transformations in front of the model, applied in order (waveform ones first)
+    defense: tuple[DefenseSpec, ...] = ()
+    #: the entry whose checkpoint a defended entry loads and under which the leaderboard groups it
+    undefended: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_no_defense(self, handler: Any) -> dict[str, Any]:
+        """Leave the defense fields out of dumps when unset: specs are hashed into cell keys and
+        compared with committed model cards, which must not change for undefended models."""
+        data: dict[str, Any] = handler(self)
+        if not self.defense:
+            data.pop("defense", None)
+        if self.undefended is None:
+            data.pop("undefended", None)
+        return data
+
+    def checkpoint_spec(self) -> ModelSpec:
+        """The spec the checkpoint was trained for: this one without its defense."""
+        return self.model_copy(update={"defense": (), "undefended": None})

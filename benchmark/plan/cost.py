@@ -28,7 +28,8 @@ def cell_gradients(cell: AnyCellSpec, plan: Plan, *, classes: int, elements: int
         budgets = [cell.budget]
     examples = len(cell.examples) if cell.examples is not None else plan.data.test_segments
     per_example = sum(attack.gradient_estimate(b, classes=classes, elements=elements) for b in budgets)
-    return round(examples * per_example)
+    eot = cell.eot if isinstance(cell, AttackCellSpec) else 1  # EOT spends ``eot`` gradients per step
+    return round(examples * per_example * eot)
 
 
 def check_gradient_budget(plan: Plan, *, classes: int, elements: Mapping[str, int], limit: int | None) -> int:

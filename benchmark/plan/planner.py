@@ -28,6 +28,9 @@ from benchmark.plan.specs import (
 )
 from benchmark.plan.suite import AttackSpec, Suite, TransferabilitySpec, TransferSpec, linf_epsilon
 
+#: the gradient mode and judging of a cell on an undefended model (left out of its key)
+UNADAPTED: dict[str, Any] = {"bpda": False, "eot": 1, "draws": 1}
+
 
 @dataclass(frozen=True)
 class ModelFacts:
@@ -39,6 +42,8 @@ class ModelFacts:
     invertible: bool
     #: what identifies the model in cell keys: its spec (or manifest) and weights' sha256
     identity: dict[str, Any]
+    #: whether a defense of the model draws randomness at every forward pass
+    randomized: bool = False
 
     @property
     def domain(self) -> str:
@@ -107,9 +112,10 @@ def check_attack(
     budgets: Sequence[float],
     bounds: Bounds,
     per_example: bool = False,
+    eot: int = 1,
 ) -> None:
     """Build the attack (its hyperparameters) and check its schedule against the input bounds."""
-    attack = build_attack(name, backend, dict(params), targeted)
+    attack = build_attack(name, backend, dict(params), targeted).with_eot(eot)
     check_schedule(name, backend, budgets, bounds, attack.norm, attack.budget_kind)
     if per_example:
         attack.require_per_example_budgets()
@@ -161,7 +167,12 @@ class Planner:
             budgets=schedule.budgets,
             bounds=schedule.bounds(model.bounds, domain=spec.domain),
             per_example=schedule.per_example,
+            eot=spec.eot,
         )
+        draws = self.suite.defense_draws if model.randomized else 1
+        # the gradient mode and the judging draws enter the key only where they are not the
+        # defaults, so the cells of undefended models keep their keys
+        adaptive = {"bpda": spec.bpda, "eot": spec.eot, "draws": draws}
         key = sha256_of(
             {
                 "kind": "attack",
@@ -175,6 +186,7 @@ class Planner:
                 "min_clean_correct": self.suite.min_clean_correct,
                 "budget_table": schedule.table,
                 "budgets": list(schedule.declared),
+                **{name: value for name, value in adaptive.items() if value != UNADAPTED[name]},
             }
         )
         field = f"attack {spec.attack!r} max_examples"
@@ -195,6 +207,7 @@ class Planner:
             scored=scored,
             budget_table=schedule.table,
             budgets=schedule.declared,
+            **adaptive,
         )
 
     def _check_score_set(self, spec: AttackSpec, examples: tuple[int, ...] | None) -> None:

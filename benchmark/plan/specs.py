@@ -53,6 +53,11 @@ class AttackCellSpec(CellSpec):
     scored: bool = False
     budget_table: str
     budgets: tuple[float, ...]
+    #: gradient mode on a defended model: BPDA through the defenses' surrogates, EOT gradients per step
+    bpda: bool = False
+    eot: int = 1
+    #: forward passes each adversarial example is judged over (a randomized defense: > 1)
+    draws: int = 1
 
     @property
     def schedule(self) -> Schedule:

@@ -10,11 +10,13 @@ must bump its ``version``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from benchmark.budgets import SNR_DB, Domain, schedule_table
+from benchmark.defenses.base import check_adaptive, check_chain, defense_class
+from benchmark.errors import BenchmarkError
 from benchmark.models.spec import ModelSpec
 from benchmark.paths import safe_name
 from benchmark.registry import ATTACKS, MODELS, REPRESENTATIONS, SUITES
@@ -42,6 +44,11 @@ class AttackSpec(Strict):
     #: domain attack keys its schedule ``waveform`` (amplitude) or ``snr_db`` (target SNR in dB,
     #: from the weakest attack -- the highest SNR -- down)
     budgets: dict[str, list[float]]
+    #: adaptive attack on defended models (Athalye et al. 2018): BPDA differentiates each defense
+    #: without an exact gradient through its surrogate; EOT averages the gradient over this many
+    #: draws of a randomized defense (each draw counted). Left out of dumps at their defaults.
+    bpda: bool = Field(False, exclude_if=lambda value: not value)
+    eot: int = Field(1, ge=1, exclude_if=lambda value: value == 1)
 
 
 class TransferSpec(Strict):
@@ -68,6 +75,35 @@ def linf_epsilon(spec: AttackSpec) -> bool:
     """Whether the attack's budgets are Linf radii (its first backend speaks for all)."""
     cls = ATTACKS.get(f"{spec.attack}/{spec.backends[0]}")
     return cls.budget_kind == "epsilon" and cls.norm == "linf"
+
+
+def check_defended(entry: str, spec: ModelSpec, models: dict[str, ModelSpec]) -> None:
+    """A defended entry names an undefended entry of the same model, and its chain builds."""
+    where = f"model {entry!r}"
+    if spec.undefended is not None:
+        base = models[spec.undefended]  # an undefended entry: checked where the entry inherits it
+        if base.checkpoint_spec() != spec.checkpoint_spec():
+            raise BenchmarkError(f"{where}: differs from {spec.undefended!r} in more than its defense")
+        if not spec.defense:
+            raise BenchmarkError(f"{where}: names undefended = {spec.undefended!r} but no defense")
+    elif spec.defense:
+        raise BenchmarkError(f"{where}: a defense needs undefended = <the entry whose checkpoint it uses>")
+    check_chain(spec.defense, where)
+
+
+def check_adaptive_attack(attack: AttackSpec, entry: str, spec: ModelSpec) -> None:
+    """One line for BPDA / EOT that cannot apply, and for a representation-domain attack that would
+    skip a waveform defense."""
+    where = f"attack {attack.attack!r} on model {entry!r}"
+    if (attack.bpda or attack.eot > 1) and not spec.defense:
+        raise BenchmarkError(f"{where}: bpda / eot need a defended model; remove them or name a defended one")
+    check_adaptive(spec.defense, bpda=attack.bpda, eot=attack.eot, where=where)
+    waveform = [d.name for d in spec.defense if defense_class(d.name, where).domain == "waveform"]
+    if waveform and attack.domain != "waveform":
+        raise BenchmarkError(
+            f"{where}: the waveform defense {waveform[0]!r} acts before the representation; "
+            'set domain = "waveform"'
+        )
 
 
 class Suite(Strict):
@@ -105,6 +141,27 @@ class Suite(Strict):
     #: entry is flagged ``few_correct``
     min_clean_correct: int = Field(10, ge=1)
     tolerances: Tolerances = Tolerances()
+    #: independent forward passes a randomized defense is judged over: an example is robust only
+    #: if every pass is correct (left out of dumps at its default)
+    defense_draws: int = Field(5, ge=1, le=100, exclude_if=lambda value: value == 5)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_defended(cls, data: Any) -> Any:
+        """A defended entry (``undefended = "X"``) inherits X's architecture, representation and recipe."""
+        models = data.get("models") if isinstance(data, dict) else None
+        if not isinstance(models, dict):
+            return data
+        expanded = {}
+        for entry, spec in models.items():
+            named = spec.get("undefended") if isinstance(spec, dict) else None
+            if named is not None:
+                base = models.get(named)
+                if not isinstance(base, dict) or "undefended" in base:
+                    raise BenchmarkError(f"model {entry!r}: undefended = {named!r} is no undefended entry")
+                spec = {**{k: v for k, v in base.items() if k != "defense"}, **spec}
+            expanded[entry] = spec
+        return {**data, "models": expanded}
 
     @field_validator("name", "dataset")
     @classmethod
@@ -122,9 +179,10 @@ class Suite(Strict):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Suite:
-        for spec in self.models.values():
+        for entry, spec in self.models.items():
             MODELS.get(spec.architecture)
             REPRESENTATIONS.get(spec.representation)
+            check_defended(entry, spec, self.models)
         for attack in self.attacks:
             for backend in attack.backends:
                 ATTACKS.get(f"{attack.attack}/{backend}")
@@ -138,6 +196,7 @@ class Suite(Strict):
                         f"attack {attack.attack!r} has no budgets for {key!r} (model {model!r}, "
                         f"domain {attack.domain!r})"
                     )
+                check_adaptive_attack(attack, model, self.models[model])
             snr = attack.budgets.get(SNR_DB)
             if snr is not None and (attack.domain != "waveform" or snr != sorted(snr, reverse=True)):
                 raise ValueError(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from benchmark.bootstrap import overlap
 from benchmark.leaderboard.schema import AttackCell, BudgetResult, Interval, LeaderboardEntry
 from benchmark.publish.comparison import comparison_tables
+from benchmark.publish.defenses import MASKING, defense_tables
 from benchmark.publish.tables import Cell, Column, Table, to_markdown
 
 NOTE = (
@@ -86,13 +87,18 @@ def _row(
     single = (
         f"{score.attack} {100 * score.attack_robust_accuracy.segment:.1f} @ {score.budget:g}" if score else ""
     )
+    robust = (
+        _interval(score.robust_accuracy.segment, score.interval.segment if score.interval else None)
+        if score
+        else Cell("—")
+    )
+    if score and any(flag.code in MASKING for flag in entry.flags):  # RobustBench marks such entries
+        robust = robust._replace(text=robust.text + " (unreliable)")
     row: dict[str, Cell] = {
         "rank": Cell(str(rank), rank),
         "entry": Cell(entry.entry, entry.entry, paper),
         "clean": _interval(entry.model.clean.segment, clean_interval),
-        "robust": _interval(score.robust_accuracy.segment, score.interval.segment if score.interval else None)
-        if score
-        else Cell("—"),
+        "robust": robust,
         "separable": _separable(rank, entry, above),
         "method": Cell(score.method.replace("_", " ")) if score else Cell("—"),
         "attack": Cell(single, score.attack) if score else Cell("—"),
@@ -164,7 +170,7 @@ def rich_boards(entries: list[LeaderboardEntry]) -> list[Table]:
         replace(board_table(board), title=f"{heading(entries)}: {board.title}", notes=NOTE)
         for board in boards(entries)
     ]
-    return tables + comparison_tables(entries)
+    return tables + defense_tables(entries) + comparison_tables(entries)
 
 
 def markdown_board(entries: list[LeaderboardEntry]) -> str:
@@ -172,6 +178,6 @@ def markdown_board(entries: list[LeaderboardEntry]) -> str:
     lines = [f"# Leaderboard: {heading(entries)}", "", NOTE, ""]
     for board in boards(entries):
         lines += to_markdown(board_table(board))
-    for table in comparison_tables(entries):
+    for table in defense_tables(entries) + comparison_tables(entries):
         lines += to_markdown(table)
     return "\n".join(lines)

@@ -18,6 +18,7 @@ from benchmark.bootstrap import accuracy_interval
 from benchmark.cells.inputs import Inputs
 from benchmark.jsonio import sha256_of
 from benchmark.leaderboard.io import entry_path, validate_entry, write_entry
+from benchmark.leaderboard.masking import defense_flags
 from benchmark.leaderboard.schema import SCHEMA_VERSION, AttackCell, Examples, Flag, LeaderboardEntry, Score
 from benchmark.leaderboard.scoring import majority_share, masking_flags, primary_score, sanity_flags
 from benchmark.metrics import correctness
@@ -86,6 +87,7 @@ def _score_and_flags(
         majority_share=majority_share(model.clean_logits.argmax(dim=1).cpu().numpy()),
         min_clean_correct=suite.min_clean_correct,
     )
+    flags += defense_flags(cells, tolerance=suite.tolerances.accuracy.abs, ids=len(examples.ids))
     return score, flags
 
 

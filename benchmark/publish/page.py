@@ -11,6 +11,7 @@ from pathlib import Path
 
 from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.publish.boards import NOTE, Board, board_table, boards, heading
+from benchmark.publish.defenses import defense_tables
 from benchmark.publish.figures import audio_name, fooling_curves_png
 from benchmark.publish.tables import Cell, Column, Table, to_html
 
@@ -139,6 +140,7 @@ def html_board(entries: list[LeaderboardEntry], folder: Path) -> str:
     parts += [
         to_html(_linked(board, folder), css_class="board", row_attribute="entry") for board in boards(entries)
     ]
+    parts += [to_html(table, css_class="board", row_attribute="entry") for table in defense_tables(entries)]
     parts.append("<h2>Fooling rate vs budget</h2>")
     for entry in entries:
         name = escape(entry.entry)

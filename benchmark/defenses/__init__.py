@@ -1,0 +1,1 @@
+"""Defenses: registered input transformations in front of a model (see :mod:`.base`)."""
