@@ -158,7 +158,8 @@ def test_the_html_board_shows_who_made_each_entry_links_its_files_and_plays_its_
     reference = page.split('<tr data-entry="cnn2d_stft">')[1].split("</tr>")[0]
     assert ">reference model</td>" in reference and '<a href="synth10/cnn2d_stft.json">' in reference
     assert (
-        '<figure id="examples-sub-cnn"><img alt="adversarial examples of sub-cnn" src="data:image/png' in page
+        '<figure id="examples-sub-cnn"><img alt="adversarial examples of sub-cnn" '
+        'src="synth10/sub-cnn_examples.png" loading="lazy">' in page
     )
     players = page.split('<figure id="examples-sub-cnn">')[1].split("</figure>")[0]
     assert [line.split(":")[0] for line in players.split("<figcaption>")[1:]] == [
@@ -167,5 +168,6 @@ def test_the_html_board_shows_who_made_each_entry_links_its_files_and_plays_its_
         "adversarial, pgd/native, waveform domain",
     ]
     assert '<audio controls preload="none" src="synth10/sub-cnn_example_clean.wav"></audio>' in players
-    for source in ("synth10/sub-cnn.json", "synth10/summary.md", "synth10/sub-cnn_example_clean.wav"):
+    linked = ("sub-cnn.json", "summary.md", "sub-cnn_example_clean.wav", "sub-cnn_examples.png")
+    for source in (f"synth10/{name}" for name in linked):
         assert (board / "quick" / "v1" / source).is_file()  # every link resolves
