@@ -152,6 +152,61 @@ def test_a_killed_worker_costs_only_its_cell(tiny):
     _assert_identical(tiny["serial"], output / "tiny" / "v1" / "synth10")
 
 
+def _signal_when(process: subprocess.Popen, ready, signum: int) -> None:
+    """Send ``signum`` to ``process`` once ``ready()`` holds (polled every 0.2 s, 240 s at most)."""
+    deadline = time.monotonic() + 240
+    while process.poll() is None and time.monotonic() < deadline:
+        if ready():
+            process.send_signal(signum)
+            return
+        time.sleep(0.2)
+    pytest.fail("the command ended before it could be interrupted")
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_parallel_run_and_a_rerun_resumes(tiny):
+    """SIGTERM on `arb run --jobs 2`: exit 130 within seconds, the workers gone, no leaderboard
+    written; the same command then finishes from the cells it kept and equals the serial run."""
+    output, cache = tiny["root"] / "terminated", tiny["root"] / "cache-terminated"
+    args = [*run_args(tiny, output, cache), "--jobs", "2", "--threads", "1"]
+    command = [sys.executable, "-m", "benchmark.cli", *args]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    workers: list[int] = []
+
+    def running() -> bool:
+        workers[:] = [pid for pid in _children(process.pid) if "spawn_main" in _cmdline(pid)]
+        return len(workers) == 2 and (cache / "cells").exists()
+
+    _signal_when(process, running, signal.SIGTERM)
+    signalled = time.monotonic()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and time.monotonic() - signalled < 20, err
+    assert "arb: interrupted; finished cells are cached; run the same command again to resume" in err
+    assert not output.exists() and not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    assert main(args) == 0
+    _assert_identical(tiny["serial"], output / "tiny" / "v1" / "synth10")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_training_saves_nothing_half_written(tiny, tmp_path, signum):
+    suite = tmp_path / "long.toml"
+    endless = "epochs = 10000, batch_size = 16, patience = 10000"
+    suite.write_text(TINY_SUITE.replace("epochs = 3, batch_size = 16, patience = 2", endless))
+    baselines = tmp_path / "baselines"
+    command = [sys.executable, "-m", "benchmark.cli", "train", "--suite", str(suite), "--device", "cpu"]
+    command += ["--baselines", str(baselines), "--force"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    started = time.monotonic()
+    _signal_when(process, lambda: time.monotonic() - started > 8, signum)
+    signalled = time.monotonic()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and time.monotonic() - signalled < 20, err
+    assert "arb: interrupted; checkpoints saved before the interrupt are kept" in err
+    saved = sorted(path.name for path in baselines.glob("*")) if baselines.exists() else []
+    assert "cnn2d_stft.safetensors" not in saved and all(not name.endswith(".tmp") for name in saved)
+
+
 def test_progress_prints_one_plain_line_per_cell_off_a_terminal(tiny, capsys):
     output = tiny["root"] / "logged"
     assert main(run_args(tiny, output, tiny["root"] / "cache-serial")) == 0

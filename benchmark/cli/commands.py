@@ -4,12 +4,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import signal
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from benchmark.errors import BenchmarkError
@@ -182,36 +178,16 @@ def _limits(args: argparse.Namespace):
     return Limits(seconds=args.time_limit, memory_bytes=int(args.memory_limit * 2**30))
 
 
-@contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM stops ``validate`` / ``submit`` as Ctrl-C does (KeyboardInterrupt: the box is killed,
-    temporary folders removed, exit 130); the previous handler comes back after. Only these
-    commands: a process pool's workers of ``arb run`` are ended with SIGTERM and must not catch it."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     from benchmark.submission.commands import validate
 
-    with _sigterm_interrupts():
-        manifest, report = validate(
-            args.path,
-            limits=_limits(args),
-            device=args.device,
-            suite=args.suite,
-            sandbox=not args.unsafe_no_sandbox,
-        )
+    manifest, report = validate(
+        args.path,
+        limits=_limits(args),
+        device=args.device,
+        suite=args.suite,
+        sandbox=not args.unsafe_no_sandbox,
+    )
     shape = "x".join(str(n) for n in report["input_shape"])
     weights = manifest.weights or f"{manifest.huggingface}/ (safetensors)"
     print(
@@ -231,17 +207,16 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from benchmark.publish.summary import rich_tables
     from benchmark.submission.commands import submit
 
-    with _sigterm_interrupts():
-        path, entry = submit(
-            args.path,
-            args.suite,
-            output=args.output,
-            force=args.force,
-            limits=_limits(args),
-            device=args.device,
-            max_gradients=int(args.max_gradients),
-            sandbox=not args.unsafe_no_sandbox,
-        )
+    path, entry = submit(
+        args.path,
+        args.suite,
+        output=args.output,
+        force=args.force,
+        limits=_limits(args),
+        device=args.device,
+        max_gradients=int(args.max_gradients),
+        sandbox=not args.unsafe_no_sandbox,
+    )
     for table in rich_tables([entry]):
         _stdout().print(table)
     _stdout().print(_score(entry))
