@@ -151,6 +151,13 @@ def check_schedule(
         )
 
 
+def reference_key(representation: str, score_domain: Domain) -> str:
+    """The ``reference_budgets`` key of a model's primary score: its representation when the suite
+    scores attacks on each model's own input (the default), ``waveform`` when it scores the audio
+    (a suite whose defenses act on the waveform compares every model under one threat model)."""
+    return WAVEFORM if score_domain == WAVEFORM else representation
+
+
 def schedule_table(tables: Mapping[str, Sequence[float]], *, domain: Domain, representation: str) -> str:
     """Which of a suite attack's budget tables applies to a model on ``representation``: its own
     representation's in the representation domain; ``snr_db`` if declared, else ``waveform``, when

@@ -277,3 +277,37 @@ def test_a_reference_budget_outside_a_schedule_is_one_line_naming_the_field(tmp_
     with pytest.raises(BenchmarkError, match=r"reference_budgets\.stft = 0\.02 is not in") as raised:
         load_suite(str(path))
     assert "\n" not in str(raised.value)
+
+
+def test_a_waveform_scored_suite_compares_attacks_on_the_audio_only():
+    """``score_domain = "waveform"``: Linf amplitude cells on the audio compete at
+    ``reference_budgets.waveform``; the model's own-input cells do not (and the reverse by default)."""
+    on_audio = B.model_copy(update={"domain": "waveform", "budget_unit": "amplitude"})
+    args = {"representation": "stft", "examples": _examples(), "test_segments": 6}
+    score = primary_score([A, on_audio], reference_budgets={"waveform": 0.01}, score_domain="waveform", **args)
+    assert score.attacks == ["pgd/native @waveform"] and score.robust_accuracy.segment == pytest.approx(3 / 6)
+    own_input = primary_score([A, on_audio], reference_budgets={"stft": 0.01}, **args)
+    assert own_input.attacks == ["fgsm/native"] and own_input.robust_accuracy.segment == pytest.approx(4 / 6)
+    assert primary_score([A], reference_budgets={"waveform": 0.01}, score_domain="waveform", **args) is None
+
+
+def test_the_defenses_suite_scores_every_entry_on_the_audio(tmp_path):
+    suite = load_suite("defenses")
+    assert suite.score_domain == "waveform" and suite.reference_budgets == {"waveform": 0.01}
+    plan = plan_suite(
+        suite,
+        DataFacts({"name": "synth10"}, len(TRACKS_13), TRACKS_13),
+        {
+            entry: ModelFacts(entry, spec.representation, Bounds(-1.0, 1.0), True, {})
+            for entry, spec in suite.models.items()
+        },
+    )
+    attacks = [cell for cell in plan.cells if cell.kind == "attack"]
+    assert {cell.domain for cell in attacks if cell.scored} == {"waveform"}
+    assert {cell.model for cell in attacks if cell.scored} == set(suite.models)  # every entry has a score
+    assert not any(cell.scored for cell in attacks if cell.domain == "representation")
+    text = (project_root() / "registry" / "suites" / "defenses.toml").read_text()
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace("reference_budgets = { waveform = 0.01 }", "reference_budgets = { stft = 0.01 }"))
+    with pytest.raises(BenchmarkError, match=r"reference_budgets names 'stft', but score_domain = \"waveform\""):
+        load_suite(str(path))

@@ -95,6 +95,7 @@ def _rescore(data: dict[str, Any]) -> dict[str, Any]:
         cells = [AttackCell.model_validate(cell) for cell in data["attacks"]]
         representation = data["model"]["representation"]["name"]
         reference_budgets = data["config"].get("reference_budgets", {})
+        score_domain = data["config"].get("score_domain", "representation")
         test_segments = data["dataset"]["test_segments"]
     except (KeyError, TypeError, AttributeError, ValidationError):
         return data  # the schema check that follows names the problem
@@ -104,6 +105,7 @@ def _rescore(data: dict[str, Any]) -> dict[str, Any]:
         reference_budgets=reference_budgets,
         examples=None,
         test_segments=test_segments,
+        score_domain=score_domain,
     )
     flags = masking_flags(cells, widths=domain_widths(representation))
     return {

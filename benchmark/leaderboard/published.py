@@ -42,6 +42,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from benchmark.budgets import reference_key
 from benchmark.leaderboard.schema import AttackCell, LeaderboardEntry
 from benchmark.paths import project_root
 from benchmark.validation import load_toml
@@ -306,7 +307,8 @@ def _budget_field(cell: AttackCell, field: str, at: str, entry: LeaderboardEntry
         return read(cell.per_budget[-1])
     if at == "reference":
         representation = entry.model.representation.get("name")
-        budget = entry.config.get("reference_budgets", {}).get(representation)
+        key = reference_key(representation, entry.config.get("score_domain", "representation"))
+        budget = entry.config.get("reference_budgets", {}).get(key)
         if budget is None:
             return read(cell.per_budget[-1])
     else:

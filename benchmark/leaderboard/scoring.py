@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 import numpy as np
 
 from benchmark.bootstrap import accuracy_interval
+from benchmark.budgets import Domain, reference_key
 from benchmark.leaderboard.schema import (
     Accuracy,
     AccuracyInterval,
@@ -40,15 +41,16 @@ def _name(cell: AttackCell) -> str:
 
 
 def _candidates(
-    cells: Sequence[AttackCell], budget: float | None, scored: Collection[str] | None
+    cells: Sequence[AttackCell], budget: float | None, scored: Collection[str] | None, score_domain: Domain
 ) -> list[tuple[BudgetResult, AttackCell]]:
-    """Every (point, cell) of a Linf epsilon attack on the model's own input at ``budget`` (each
-    schedule's largest where None) whose key is in ``scored`` (all when None). L2 radii,
-    waveform-domain cells of a spectrogram model, iteration and fraction budgets never compete."""
+    """Every (point, cell) of a Linf epsilon attack in ``score_domain`` (the model's own input, or
+    the audio) at ``budget`` (each schedule's largest where None) whose key is in ``scored`` (all
+    when None). L2 radii, cells of the other domain, SNR, iteration and fraction budgets never
+    compete."""
     candidates = []
     for cell in cells:
-        own_input = cell.domain == "representation" and cell.budget_unit in ("normalized", "amplitude")
-        if not own_input or cell.norm != "linf" or (scored is not None and cell.key not in scored):
+        in_domain = cell.domain == score_domain and cell.budget_unit in ("normalized", "amplitude")
+        if not in_domain or cell.norm != "linf" or (scored is not None and cell.key not in scored):
             continue
         at = cell.per_budget[-1].budget if budget is None else budget
         candidates += [(point, cell) for point in cell.per_budget if point.budget == at]
@@ -86,13 +88,14 @@ def primary_score(
     test_segments: int,
     scored: Collection[str] | None = None,
     seed: int = 0,
+    score_domain: Domain = "representation",
 ) -> Score | None:
     """The fraction of the score set robust under every scored attack cell at the reference budget
     (AutoAttack's per-example worst case), beside the best single attack. Only cells on exactly the
     score set enter: others are reported, not scored. Without per-example outcomes (a migrated
     file) the strongest single attack on the whole test set stands in, and the score says so."""
-    budget = reference_budgets.get(representation)
-    candidates = _candidates(cells, budget, scored)
+    budget = reference_budgets.get(reference_key(representation, score_domain))
+    candidates = _candidates(cells, budget, scored, score_domain)
     if examples is not None:
         candidates = [(p, c) for p, c in candidates if c.evaluated == examples.score_set]
     else:

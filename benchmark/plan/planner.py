@@ -17,7 +17,7 @@ import torch
 
 import benchmark
 from benchmark.attacks.base import build_attack
-from benchmark.budgets import Bounds, Schedule, check_schedule
+from benchmark.budgets import Bounds, Domain, Schedule, check_schedule
 from benchmark.errors import BenchmarkError
 from benchmark.jsonio import sha256_of
 from benchmark.plan.specs import (
@@ -97,10 +97,10 @@ def whole_tracks(tracks: Sequence[int], max_examples: int | None, field: str) ->
     return tuple(torch.isin(track_index, chosen).nonzero().flatten().tolist())
 
 
-def scores(spec: AttackSpec, representation: str) -> bool:
-    """Whether ``spec`` on a model of ``representation`` is of the kind the primary score compares:
-    a Linf epsilon attack on the model's own input (other units never compete)."""
-    return spec.domain == "representation" and linf_epsilon(spec)
+def scores(spec: AttackSpec, score_domain: Domain) -> bool:
+    """Whether ``spec`` is of the kind the primary score compares: a Linf epsilon attack in the
+    suite's score domain (the model's own input by default; other units never compete)."""
+    return spec.domain == score_domain and linf_epsilon(spec)
 
 
 def check_attack(
@@ -191,7 +191,7 @@ class Planner:
         )
         field = f"attack {spec.attack!r} max_examples"
         examples = whole_tracks(self.data.test_tracks, spec.max_examples, field)
-        scored = spec.score and scores(spec, model.representation)
+        scored = spec.score and scores(spec, self.suite.score_domain)
         if scored:
             self._check_score_set(spec, examples)
         return AttackCellSpec(

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from benchmark.budgets import SNR_DB, Domain, schedule_table
+from benchmark.budgets import SNR_DB, WAVEFORM, Domain, schedule_table
 from benchmark.defenses.base import check_adaptive, check_chain, defense_class
 from benchmark.errors import BenchmarkError
 from benchmark.models.spec import ModelSpec
@@ -134,6 +134,10 @@ class Suite(Strict):
     #: budget of the primary leaderboard score per representation (worst-case robust accuracy over
     #: the attacks at that budget); a representation not listed uses each schedule's largest budget
     reference_budgets: dict[str, float] = {}
+    #: which Linf epsilon attacks the primary score compares: those on each model's own input
+    #: ("representation"), or those on the audio for every model ("waveform": the end-to-end threat
+    #: model of the defenses suite, where a defense sits in front of the representation)
+    score_domain: Domain = Field("representation", exclude_if=lambda domain: domain == "representation")
     #: the score set: segments of evenly spaced whole test tracks, at most this many (all when unset);
     #: every attack that enters the score runs on exactly this set
     score_max_examples: int | None = Field(None, ge=1)
@@ -204,11 +208,16 @@ class Suite(Strict):
                     f"target SNRs sorted descending (weakest attack first), got {snr}"
                 )
         for representation, budget in self.reference_budgets.items():
-            # the score compares Linf epsilon attacks on the model's own input (leaderboard.scoring)
+            # the score compares Linf epsilon attacks in the score domain (leaderboard.scoring)
+            if self.score_domain == WAVEFORM and representation != WAVEFORM:
+                raise ValueError(
+                    f'reference_budgets names {representation!r}, but score_domain = "waveform" scores '
+                    "attacks on the audio: give the budget as reference_budgets.waveform"
+                )
             schedules = [
                 a.budgets[representation]
                 for a in self.attacks
-                if representation in a.budgets and a.domain == "representation" and linf_epsilon(a)
+                if representation in a.budgets and a.domain == self.score_domain and linf_epsilon(a)
             ]
             if not schedules:
                 raise ValueError(

@@ -79,6 +79,7 @@ def _score_and_flags(
         test_segments=len(inputs.test.labels),
         scored={c.key for c in plan.owned(entry) if isinstance(c, AttackCellSpec) and c.scored},
         seed=suite.seed,
+        score_domain=suite.score_domain,
     )
     flags = masking_flags(cells, widths=domain_widths(name)) + sanity_flags(
         cells,

@@ -20,6 +20,7 @@ import soundfile
 import torch
 
 from benchmark.attacks.base import build_attack
+from benchmark.budgets import reference_key
 from benchmark.cells.attack import attack_view
 from benchmark.cells.inputs import Inputs
 from benchmark.jsonio import atomic_write_bytes, sha256_of
@@ -34,7 +35,7 @@ PNG = b"\x89PNG\r\n\x1a\n"  # the signature a PNG file starts with
 def _budget_index(plan: Plan, cell: AttackCellSpec) -> int:
     """Which budget of the cell's schedule the figure shows: the suite's reference budget for the
     representation when the schedule holds it, else the schedule's middle one."""
-    reference = plan.suite.reference_budgets.get(cell.representation)
+    reference = plan.suite.reference_budgets.get(reference_key(cell.representation, plan.suite.score_domain))
     if reference in cell.budgets:
         return cell.budgets.index(reference)
     return len(cell.budgets) // 2
