@@ -4,7 +4,7 @@ refit the best setting on training + validation data and score the test fold.
 
 The split: ``validation_fold`` when the recipe names one (GTZAN's fault-filtered split has its own
 197 validation songs, sec. 3.3), else the stratified, seeded ``val_fraction`` of training tracks that
-gradient training uses (:func:`benchmark.training.validation_tracks`), so both kinds of model see the
+gradient training uses (:func:`benchmark.training.splits.validation_tracks`), so both kinds of model see the
 same held-out data. The model card has the same fields as a trained model's, with ``epochs_run`` 0.
 """
 
@@ -25,7 +25,7 @@ from benchmark.models.backend_fit import BackendFit, fit_elm, fit_svm, svm_setti
 from benchmark.models.reference import ReferenceModel
 from benchmark.models.spec import RandomFeaturesRecipe
 from benchmark.progress import progress_bar
-from benchmark.training import held_out_accuracies, validation_tracks
+from benchmark.training.splits import held_out_accuracies, validation_tracks
 
 
 def front_end_sha256(front_end: nn.Module) -> str:
