@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import copy
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-import benchmark
 from benchmark.adversarial_training import adversarial_features
 from benchmark.data.protocol import PreparedData
 from benchmark.models.reference import ReferenceModel
@@ -19,7 +17,8 @@ from benchmark.models.spec import RandomFeaturesRecipe, TrainingRecipe
 from benchmark.progress import progress_bar
 from benchmark.representations.base import Representation
 from benchmark.representations.cache import features_of
-from benchmark.training.splits import held_out_accuracies, pitch_shifted_segments, validation_tracks
+from benchmark.training.card import model_card
+from benchmark.training.splits import held_out_accuracies, pitch_shifted_segments, split_masks
 
 
 def compute_features(
@@ -125,12 +124,9 @@ def train_reference(
     segments = prepared.segments
     features = compute_features(model.representation, segments.waveforms, batch_size=256, device=device)
     labels = segments.labels.to(device)
-    val_mask_tracks = validation_tracks(
-        prepared, test_fold=test_fold, val_fraction=recipe.val_fraction, seed=seed
+    is_train, is_val, is_test = split_masks(
+        prepared, test_fold=test_fold, seed=seed, val_fraction=recipe.val_fraction
     )
-    is_test = segments.folds == test_fold
-    is_val = val_mask_tracks[segments.track_index] & ~is_test
-    is_train = ~is_test & ~is_val
     train_index = is_train.nonzero().squeeze(1).to(device)
     train_features, train_labels = features[train_index], labels[train_index]
     train_waveforms = segments.waveforms.to(device)[train_index] if recipe.adversarial else train_features
@@ -148,14 +144,11 @@ def train_reference(
     )
     test_logits = _predict(model.network, features[is_test.to(device)], 256).cpu()
     test_accuracy = held_out_accuracies(test_logits, segments, is_test)
-    return {
-        "dataset": prepared.identity,
-        "test_fold": test_fold,
-        "seed": seed,
-        "sample_rate": prepared.sample_rate,
-        "segment_samples": prepared.segment_samples,
-        "num_classes": prepared.num_classes,
-        "training": {
+    return model_card(
+        prepared,
+        test_fold=test_fold,
+        seed=seed,
+        training={
             **recipe.model_dump(mode="json"),
             "epochs_run": epochs_run,
             "best_epoch": best_epoch,
@@ -165,8 +158,5 @@ def train_reference(
             "device": str(device),
             **augmentation,
         },
-        "clean_accuracy": {"validation_segment": best_accuracy, "test": test_accuracy},
-        "harness_version": benchmark.__version__,
-        "torch_version": torch.__version__,
-        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
+        clean_accuracy={"validation_segment": best_accuracy, "test": test_accuracy},
+    )

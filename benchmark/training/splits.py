@@ -29,6 +29,26 @@ def validation_tracks(
     return mask
 
 
+def split_masks(
+    prepared: PreparedData,
+    *,
+    test_fold: int,
+    seed: int,
+    val_fraction: float,
+    validation_fold: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Boolean masks over segments: training, validation, test. Validation is ``validation_fold``
+    where one is given, else the :func:`validation_tracks` of the training folds."""
+    segments = prepared.segments
+    is_test = segments.folds == test_fold
+    if validation_fold is not None:
+        is_val = segments.folds == validation_fold
+    else:
+        tracks = validation_tracks(prepared, test_fold=test_fold, val_fraction=val_fraction, seed=seed)
+        is_val = tracks[segments.track_index] & ~is_test
+    return ~is_test & ~is_val, is_val, is_test
+
+
 def pitch_shifted_segments(
     prepared: PreparedData, train_tracks: torch.Tensor, factors: tuple[float, ...]
 ) -> tuple[Segments, int]:
