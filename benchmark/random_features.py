@@ -4,7 +4,7 @@ refit the best setting on training + validation data and score the test fold.
 
 The split: ``validation_fold`` when the recipe names one (GTZAN's fault-filtered split has its own
 197 validation songs, sec. 3.3), else the stratified, seeded ``val_fraction`` of training tracks that
-gradient training uses (:func:`benchmark.training.validation_tracks`), so both kinds of model see the
+gradient training uses (:func:`benchmark.training.splits.validation_tracks`), so both kinds of model see the
 same held-out data. The model card has the same fields as a trained model's, with ``epochs_run`` 0.
 """
 
@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-import benchmark
 from benchmark.data.protocol import PreparedData
 from benchmark.models.backend_fit import BackendFit, fit_elm, fit_svm, svm_settings
 from benchmark.models.reference import ReferenceModel
 from benchmark.models.spec import RandomFeaturesRecipe
 from benchmark.progress import progress_bar
-from benchmark.training import held_out_accuracies, validation_tracks
+from benchmark.training.card import model_card
+from benchmark.training.splits import held_out_accuracies, split_masks
 
 
 def front_end_sha256(front_end: nn.Module) -> str:
@@ -51,20 +50,6 @@ def extract_features(
     return torch.cat(chunks).numpy()
 
 
-def split_masks(
-    prepared: PreparedData, recipe: RandomFeaturesRecipe, *, test_fold: int, seed: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Boolean masks over segments: training, validation, test."""
-    segments = prepared.segments
-    is_test = segments.folds == test_fold
-    if recipe.validation_fold is not None:
-        is_val = segments.folds == recipe.validation_fold
-    else:
-        tracks = validation_tracks(prepared, test_fold=test_fold, val_fraction=recipe.val_fraction, seed=seed)
-        is_val = tracks[segments.track_index] & ~is_test
-    return ~is_test & ~is_val, is_val, is_test
-
-
 def fit_backend(recipe: RandomFeaturesRecipe, data: tuple[np.ndarray, ...], num_classes: int) -> BackendFit:
     if recipe.backend == "svm":
         settings = svm_settings(recipe.kernels, recipe.c, recipe.gamma)
@@ -82,7 +67,13 @@ def fit_random_features(
     segments = prepared.segments
     features = extract_features(model, segments.waveforms, batch_size=recipe.batch_size, device=device)
     extracted = time.perf_counter()
-    is_train, is_val, is_test = split_masks(prepared, recipe, test_fold=test_fold, seed=seed)
+    is_train, is_val, is_test = split_masks(
+        prepared,
+        test_fold=test_fold,
+        seed=seed,
+        val_fraction=recipe.val_fraction,
+        validation_fold=recipe.validation_fold,
+    )
     labels = segments.labels.numpy()
     train, val = is_train.numpy(), is_val.numpy()
     fit = fit_backend(
@@ -93,18 +84,15 @@ def fit_random_features(
     head.to(device)
     with torch.no_grad():
         test_logits = head(torch.from_numpy(features[is_test.numpy()]).to(device)).cpu()
-    return {
-        "dataset": prepared.identity,
-        "test_fold": test_fold,
-        "seed": seed,
-        "sample_rate": prepared.sample_rate,
-        "segment_samples": prepared.segment_samples,
-        "num_classes": prepared.num_classes,
-        "front_end": {
+    return model_card(
+        prepared,
+        test_fold=test_fold,
+        seed=seed,
+        front_end={
             "feature_size": int(features.shape[1]),
             "weights_sha256": front_end_sha256(model.network.front_end),
         },
-        "training": {
+        training={
             **recipe.model_dump(mode="json"),
             "epochs_run": 0,
             "backend_chosen": fit.chosen,
@@ -116,11 +104,8 @@ def fit_random_features(
             "wall_time_s": round(time.perf_counter() - started, 3),
             "device": str(device),
         },
-        "clean_accuracy": {
+        clean_accuracy={
             "validation_segment": fit.validation_accuracy,
             "test": held_out_accuracies(test_logits, segments, is_test),
         },
-        "harness_version": benchmark.__version__,
-        "torch_version": torch.__version__,
-        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
+    )

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import torch
 from safetensors.torch import load_file
+from tiny_suite import CNN1D_WAVEFORM, SMALL_SYNTH10, fgsm, suite_toml
 from torch import nn
 
 import benchmark
@@ -29,37 +30,25 @@ STFT = {"n_fft": 512, "hop_length": 256}
 
 # synth10 at 16 kHz, 10 test tracks of 2 s cut into 1 s segments; FGSM on the STFT (the example's
 # input) and FGSM and BIM-b on the waveform (a Hugging Face model's input).
-SUITE = """
-name = "tiny_api"
-version = 1
-description = "tiny suite for the Python API tests"
-dataset = "synth10"
-dataset_params = { tracks_per_class = 5, track_seconds = 2.0 }
-seed = 0
-test_fold = 0
-segment_seconds = 1.0
-overlap = 0.5
-batch_size = 32
-reference_budgets = { stft = 0.05, waveform = 0.01 }
-
-[models.cnn1d_gammatone_waveform]
-architecture = "cnn1d_gammatone"
-representation = "waveform"
-
-[[attacks]]
-attack = "fgsm"
-backends = ["native"]
-models = ["cnn1d_gammatone_waveform"]
-budgets = { stft = [0.005, 0.05], waveform = [0.001, 0.01] }
-
-[[attacks]]
+SUITE = suite_toml(
+    "tiny_api",
+    "tiny suite for the Python API tests",
+    CNN1D_WAVEFORM,
+    fgsm("cnn1d_gammatone_waveform", stft=[0.005, 0.05], waveform=[0.001, 0.01]),
+    """[[attacks]]
 attack = "bim_b"
 domain = "waveform"
 backends = ["native"]
 models = ["cnn1d_gammatone_waveform"]
 params = { steps = 2, rel_stepsize = 0.5 }
 budgets = { waveform = [0.001, 0.01] }
-"""
+""",
+    dataset_params=SMALL_SYNTH10,
+    test_fold=0,
+    overlap=0.5,
+    batch_size=32,
+    reference_budgets={"stft": 0.05, "waveform": 0.01},
+)
 
 #: what may differ between two evaluations of the same weights: when, where and how long, and the
 #: cell keys (they hash the model's identity: a submission's manifest and code, or an in-memory one)

@@ -16,8 +16,9 @@ from benchmark.data.protocol import prepare_data
 from benchmark.models.pons import FRONT_ENDS
 from benchmark.models.reference import build_reference
 from benchmark.plan.suite import load_suite
-from benchmark.random_features import extract_features, fit_backend, split_masks
+from benchmark.random_features import extract_features, fit_backend
 from benchmark.registry import MODELS
+from benchmark.training.splits import split_masks
 
 pytestmark = pytest.mark.benchmark(group="pons")
 
@@ -61,7 +62,14 @@ def vgg_data() -> tuple[tuple[np.ndarray, ...], int, dict[str, object]]:
     sizes = {"sample_rate": prepared.sample_rate, "segment_samples": prepared.segment_samples}
     model = build_reference("pons_vgg_svm", spec, num_classes=prepared.num_classes, **sizes)
     features = extract_features(model, prepared.segments.waveforms, batch_size=64, device=torch.device("cpu"))
-    train, val, _ = split_masks(prepared, spec.training, test_fold=suite.test_fold, seed=suite.seed)
+    recipe = spec.training
+    train, val, _ = split_masks(
+        prepared,
+        test_fold=suite.test_fold,
+        seed=suite.seed,
+        val_fraction=recipe.val_fraction,
+        validation_fold=recipe.validation_fold,
+    )
     labels = prepared.segments.labels.numpy()
     data = (features[train.numpy()], labels[train.numpy()], features[val.numpy()], labels[val.numpy()])
     return data, prepared.num_classes, {"svm": spec.training, "elm": suite.models["pons_vgg_elm"].training}

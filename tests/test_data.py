@@ -10,7 +10,8 @@ import torch
 
 from benchmark.data.base import Track
 from benchmark.data.segments import lengthen, resample, segment_tracks, silent
-from benchmark.data.synth10 import GENERATORS, Synth10, generate_track
+from benchmark.data.synth10 import Synth10, generate_track
+from benchmark.data.synth_sounds import GENERATORS
 from benchmark.errors import BenchmarkError
 from benchmark.registry import DATASETS
 

@@ -17,6 +17,7 @@ import pytest
 import torch
 from data_trees import esc50_tree, gtzan_tree, us8k_tree, write_clip, write_csv
 from pydantic import BaseModel
+from tiny_suite import QUICK_CNN2D_STFT, fgsm, suite_toml
 
 from benchmark.attacks.base import build_attack
 from benchmark.cells import cache as cache_module
@@ -36,29 +37,14 @@ EXAMPLE = ROOT / "submissions" / "example-cnn2d-stft"
 QUICK_ENTRY = ROOT / "leaderboards" / "quick" / "v1" / "synth10" / "cnn2d_stft.json"
 
 #: the quick suite's 2D model (its committed checkpoint) on one test track per class
-SUITE = """
-name = "hostile"
-version = 1
-description = "hostile-input tests"
-dataset = "synth10"
-seed = 0
-test_tracks_per_class = 1
-segment_seconds = 1.0
-overlap = 0.75
-
-[models.cnn2d_stft]
-architecture = "cnn2d"
-config = "compact"
-representation = "stft"
-representation_params = { n_fft = 512, hop_length = 256 }
-training = { epochs = 15, batch_size = 50, learning_rate = 2e-3, patience = 4, val_fraction = 0.2 }
-
-[[attacks]]
-attack = "fgsm"
-backends = ["native"]
-models = ["cnn2d_stft"]
-budgets = { stft = [0.001, 0.01] }
-"""
+SUITE = suite_toml(
+    "hostile",
+    "hostile-input tests",
+    QUICK_CNN2D_STFT,
+    fgsm("cnn2d_stft", stft=[0.001, 0.01]),
+    test_tracks_per_class=1,
+    overlap=0.75,
+)
 
 
 def _snapshot(*roots: Path) -> dict[Path, tuple[int, int]]:

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from benchmark.errors import BenchmarkError
-from benchmark.models import koerich
+from benchmark.models import gammatone, koerich
 from benchmark.models.inspect import layer_output_shapes
 from benchmark.registry import MODELS
 
@@ -130,15 +130,15 @@ def test_gammatone_filters_peak_at_their_centre_frequencies(
 ) -> None:
     cfg = koerich.CNN1D_CONFIGS[config]
     n, low_hz = cfg.gammatone_filters, cfg.gammatone_low_hz
-    bank = koerich.gammatone_filterbank(n, cfg.gammatone_taps, sample_rate, low_hz=low_hz)
+    bank = gammatone.gammatone_filterbank(n, cfg.gammatone_taps, sample_rate, low_hz=low_hz)
     assert bank.shape == (n, 1, cfg.gammatone_taps)
-    centres = koerich.erb_space(low_hz, 0.45 * sample_rate, n)
+    centres = gammatone.erb_space(low_hz, 0.45 * sample_rate, n)
     assert centres[0].item() == pytest.approx(low_hz)
     n_fft = 1 << 16  # 0.34 Hz bins at 22.05 kHz
     response = torch.fft.rfft(bank[:, 0].double(), n=n_fft).abs()
     peaks = response.argmax(dim=-1).double() * sample_rate / n_fft
     # Every filter peaks within a fraction of its ERB of its centre frequency, at unit gain.
-    assert ((peaks - centres).abs() <= tolerance_erb * koerich.erb_hz(centres)).all()
+    assert ((peaks - centres).abs() <= tolerance_erb * gammatone.erb_hz(centres)).all()
     assert torch.allclose(response.amax(dim=-1), torch.ones(n, dtype=torch.float64), atol=1e-3)
     # Centre frequencies are equally spaced on the ERB-rate scale.
     rates = 21.4 * torch.log10(4.37 * centres / 1000 + 1)
@@ -158,7 +158,7 @@ def test_unknown_config_and_small_input_raise_benchmark_error() -> None:
     with pytest.raises(BenchmarkError, match="too small"):
         koerich.cnn1d_gammatone(input_shape=(1, 4000), num_classes=10, sample_rate=22050, config="paper")
     with pytest.raises(BenchmarkError, match="Nyquist"):
-        koerich.gammatone_filterbank(8, 64, 8000, low_hz=100.0, high_hz=5000.0)
+        gammatone.gammatone_filterbank(8, 64, 8000, low_hz=100.0, high_hz=5000.0)
 
 
 def test_registry_resolves_the_lazy_names() -> None:

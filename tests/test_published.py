@@ -12,14 +12,8 @@ from rich.console import Console
 from benchmark.cli import main
 from benchmark.errors import BenchmarkError
 from benchmark.leaderboard.io import entry_path, read_entry, write_entry
-from benchmark.leaderboard.published import (
-    PublishedPaper,
-    load_paper,
-    mapped_values,
-    parse_metric,
-    published_dir,
-    resolve,
-)
+from benchmark.leaderboard.metric_paths import parse_metric, resolve
+from benchmark.leaderboard.published import PublishedPaper, load_paper, mapped_values, published_dir
 from benchmark.leaderboard.schema import LeaderboardEntry, SuiteRef
 from benchmark.paths import project_root
 from benchmark.plan.suite import load_suite

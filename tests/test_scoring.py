@@ -284,11 +284,12 @@ def test_a_waveform_scored_suite_compares_attacks_on_the_audio_only():
     ``reference_budgets.waveform``; the model's own-input cells do not (and the reverse by default)."""
     on_audio = B.model_copy(update={"domain": "waveform", "budget_unit": "amplitude"})
     args = {"representation": "stft", "examples": _examples(), "test_segments": 6}
-    score = primary_score([A, on_audio], reference_budgets={"waveform": 0.01}, score_domain="waveform", **args)
+    audio = {"reference_budgets": {"waveform": 0.01}, "score_domain": "waveform"}
+    score = primary_score([A, on_audio], **audio, **args)
     assert score.attacks == ["pgd/native @waveform"] and score.robust_accuracy.segment == pytest.approx(3 / 6)
     own_input = primary_score([A, on_audio], reference_budgets={"stft": 0.01}, **args)
     assert own_input.attacks == ["fgsm/native"] and own_input.robust_accuracy.segment == pytest.approx(4 / 6)
-    assert primary_score([A], reference_budgets={"waveform": 0.01}, score_domain="waveform", **args) is None
+    assert primary_score([A], **audio, **args) is None
 
 
 def test_the_defenses_suite_scores_every_entry_on_the_audio(tmp_path):
@@ -308,6 +309,7 @@ def test_the_defenses_suite_scores_every_entry_on_the_audio(tmp_path):
     assert not any(cell.scored for cell in attacks if cell.domain == "representation")
     text = (project_root() / "registry" / "suites" / "defenses.toml").read_text()
     path = tmp_path / "bad.toml"
-    path.write_text(text.replace("reference_budgets = { waveform = 0.01 }", "reference_budgets = { stft = 0.01 }"))
-    with pytest.raises(BenchmarkError, match=r"reference_budgets names 'stft', but score_domain = \"waveform\""):
+    path.write_text(text.replace("{ waveform = 0.01 }", "{ stft = 0.01 }"))
+    wrong_key = r"reference_budgets names 'stft', but score_domain = \"waveform\""
+    with pytest.raises(BenchmarkError, match=wrong_key):
         load_suite(str(path))

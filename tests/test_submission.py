@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
+from tiny_suite import CNN1D_WAVEFORM, SMALL_SYNTH10, fgsm, suite_toml
 
 from benchmark.cli import main
 from benchmark.leaderboard.io import read_entry
@@ -23,29 +24,17 @@ EXAMPLE = project_root() / "submissions" / "example-cnn2d-stft"
 TEMPLATE = project_root() / "submissions" / "submission.template.toml"
 
 # synth10 at 16 kHz cut into 1 s segments, like quick, but 10 test tracks of 2 s and one attack.
-TINY_SUITE = """
-name = "tiny_submit"
-version = 1
-description = "tiny suite for submission tests"
-dataset = "synth10"
-dataset_params = { tracks_per_class = 5, track_seconds = 2.0 }
-seed = 0
-test_fold = 0
-segment_seconds = 1.0
-overlap = 0.5
-batch_size = 32
-reference_budgets = { stft = 0.05 }
-
-[models.cnn1d_gammatone_waveform]
-architecture = "cnn1d_gammatone"
-representation = "waveform"
-
-[[attacks]]
-attack = "fgsm"
-backends = ["native"]
-models = ["cnn1d_gammatone_waveform"]
-budgets = { stft = [0.005, 0.05], waveform = [0.005, 0.05] }
-"""
+TINY_SUITE = suite_toml(
+    "tiny_submit",
+    "tiny suite for submission tests",
+    CNN1D_WAVEFORM,
+    fgsm("cnn1d_gammatone_waveform", stft=[0.005, 0.05], waveform=[0.005, 0.05]),
+    dataset_params=SMALL_SYNTH10,
+    test_fold=0,
+    overlap=0.5,
+    batch_size=32,
+    reference_budgets={"stft": 0.05},
+)
 
 FORWARD = "return self.head(self.features(spectrogram).mean(dim=3).flatten(1))"
 BUILD = "    return SmallSpectrogramCNN()"

@@ -15,36 +15,22 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from tiny_suite import QUICK_CNN2D_STFT, fgsm, suite_toml
 
 from benchmark.paths import checkout_root
 
 #: the quick suite's shipped cnn2d_stft (same model spec, so its committed checkpoint loads), one
 #: FGSM budget on one test track per class
-WHEEL_SUITE = """
-name = "wheeltiny"
-version = 1
-description = "a shipped quick-suite model, one attack"
-dataset = "synth10"
-seed = 0
-test_fold = 0
-test_tracks_per_class = 1
-segment_seconds = 1.0
-overlap = 0.75
-batch_size = 128
-
-[models.cnn2d_stft]
-architecture = "cnn2d"
-config = "compact"
-representation = "stft"
-representation_params = { n_fft = 512, hop_length = 256 }
-training = { epochs = 15, batch_size = 50, learning_rate = 2e-3, patience = 4, val_fraction = 0.2 }
-
-[[attacks]]
-attack = "fgsm"
-backends = ["native"]
-models = ["cnn2d_stft"]
-budgets = { stft = [0.01] }
-"""
+WHEEL_SUITE = suite_toml(
+    "wheeltiny",
+    "a shipped quick-suite model, one attack",
+    QUICK_CNN2D_STFT,
+    fgsm("cnn2d_stft", stft=[0.01]),
+    test_fold=0,
+    test_tracks_per_class=1,
+    overlap=0.75,
+    batch_size=128,
+)
 
 
 def clean_env(**extra: str) -> dict[str, str]:

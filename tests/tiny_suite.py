@@ -1,22 +1,60 @@
-"""The tiny end-to-end suite the harness and executor tests share, and its ``arb run`` arguments."""
+"""The small synth10 suites the end-to-end tests share: one header builder, the shared model blocks,
+and the tiny suite of the harness and executor tests with its ``arb run`` arguments."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-TINY_SUITE = """
-name = "tiny"
-version = 1
-description = "tiny end-to-end test suite"
-dataset = "synth10"
-dataset_params = { tracks_per_class = 5, track_seconds = 2.0 }
-seed = 0
-test_fold = 0
-segment_seconds = 1.0
-overlap = 0.5
-batch_size = 16
+#: synth10 of 10 test tracks of 2 s (5 per class, fold 0 of 5)
+SMALL_SYNTH10 = {"tracks_per_class": 5, "track_seconds": 2.0}
 
-[models.cnn2d_stft]
+#: the quick suite's 2D model: the same spec, so its committed checkpoint in baselines/ loads
+QUICK_CNN2D_STFT = """[models.cnn2d_stft]
+architecture = "cnn2d"
+config = "compact"
+representation = "stft"
+representation_params = { n_fft = 512, hop_length = 256 }
+training = { epochs = 15, batch_size = 50, learning_rate = 2e-3, patience = 4, val_fraction = 0.2 }
+"""
+
+#: the 1D gammatone waveform model with its default training recipe
+CNN1D_WAVEFORM = """[models.cnn1d_gammatone_waveform]
+architecture = "cnn1d_gammatone"
+representation = "waveform"
+"""
+
+
+def _toml(value: object) -> str:
+    """A TOML value written as the tests' text edits expect it (inline tables as ``{ k = v }``)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{key} = {_toml(item)}" for key, item in value.items()) + " }"
+    return json.dumps(value)
+
+
+def fgsm(model: str, **budgets: list[float]) -> str:
+    """One native FGSM attack on ``model`` over ``budgets`` per representation (or ``waveform``)."""
+    return f"""[[attacks]]
+attack = "fgsm"
+backends = ["native"]
+models = ["{model}"]
+budgets = {_toml(budgets)}
+"""
+
+
+def suite_toml(name: str, description: str, *blocks: str, **fields: object) -> str:
+    """A synth10 suite: ``name``, version 1, seed 0, 1 s segments, then ``fields`` in order (suite
+    fields as Python values), then the model and attack ``blocks`` (TOML text)."""
+    header = {"name": name, "version": 1, "description": description, "dataset": "synth10"}
+    header |= {"seed": 0, "segment_seconds": 1.0} | fields
+    lines = [f"{key} = {_toml(value)}" for key, value in header.items()]
+    return "\n" + "\n".join(lines) + "\n\n" + "\n".join(blocks)
+
+
+TINY_SUITE = suite_toml(
+    "tiny",
+    "tiny end-to-end test suite",
+    """[models.cnn2d_stft]
 architecture = "cnn2d"
 representation = "stft"
 representation_params = { n_fft = 512, hop_length = 256 }
@@ -87,7 +125,12 @@ source = "cnn2d_stft"
 target = "cnn1d_gammatone_waveform"
 attacks = ["fgsm/native"]
 budget = 0.01
-"""
+""",
+    dataset_params=SMALL_SYNTH10,
+    test_fold=0,
+    overlap=0.5,
+    batch_size=16,
+)
 
 
 def run_args(paths: dict[str, Path], output: Path, cache: Path, suite: Path | None = None) -> list[str]:

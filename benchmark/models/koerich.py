@@ -9,63 +9,16 @@ with one clear line instead of a convolution error deep in the forward pass.
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
-import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import nn
 
 from benchmark.errors import BenchmarkError
-
-#: Gammatone bandwidth factor for a 4th-order filter to match the ERB (Patterson et al. 1992).
-GAMMATONE_B = 1.019
-
-#: Stage of a 1-D length computation: (kernel, stride) of a convolution or pooling, no padding.
-Stage = tuple[int, int]
-
-_C = TypeVar("_C")
-
-
-def _out_len(n: int, stages: Sequence[Stage]) -> int:
-    for kernel, stride in stages:
-        n = (n - kernel) // stride + 1 if n >= kernel else 0
-    return n
-
-
-def _min_len(stages: Sequence[Stage]) -> int:
-    """Smallest input length for which every stage still has at least one output sample."""
-    n = 1
-    for kernel, stride in reversed(stages):
-        n = (n - 1) * stride + kernel
-    return n
-
-
-def _pick_config(configs: dict[str, _C], config: str, model: str) -> _C:
-    if config not in configs:
-        known = ", ".join(repr(c) for c in sorted(configs))
-        raise BenchmarkError(f"unknown {model} config {config!r}; choose one of {known}")
-    return configs[config]
-
+from benchmark.models.gammatone import GammatoneConv1d
+from benchmark.models.shapes import Stage, dense_head, min_length, out_length, pick_config
 
 # --- 2D CNN ------------------------------------------------------------------------------
-
-
-def dense_head(
-    in_features: int, dense: int, num_classes: int, activation: nn.Module, dropout: float
-) -> list[tuple[str, nn.Module]]:
-    """Flatten -> Dense -> activation -> Dropout -> output logits: the head of Tables I and II
-    (Koerich et al. 2020: "a dropout of 0.4 is used after the FC layer")."""
-    return [
-        ("flatten", nn.Flatten()),
-        ("fc", nn.Linear(in_features, dense)),
-        ("fc_act", activation),
-        ("dropout", nn.Dropout(dropout)),
-        ("output", nn.Linear(dense, num_classes)),
-    ]
 
 
 @dataclass(frozen=True)
@@ -104,9 +57,9 @@ class Cnn2d(nn.Sequential):
         in_ch, height, width = input_shape
         pool1, pool2 = cfg.pools
         stages: list[Stage] = [(3, cfg.first_stride), (3, 1), pool1, (3, 1), (3, 1), pool2]
-        out_h, out_w = _out_len(height, stages), _out_len(width, stages)
+        out_h, out_w = out_length(height, stages), out_length(width, stages)
         if out_h < 1 or out_w < 1:
-            need = _min_len(stages)
+            need = min_length(stages)
             raise BenchmarkError(
                 f"cnn2d input {height}x{width} (frequency x time) is too small for this config;"
                 f" it needs at least {need}x{need}"
@@ -137,97 +90,10 @@ def cnn2d(
     2x2 and 4x4 pools, dense 64) is sized for 1 s at 16 kHz, STFT n_fft 512 hop 256: input
     (1, 257, 63).
     """
-    cfg = _pick_config(CNN2D_CONFIGS, config, "cnn2d")
+    cfg = pick_config(CNN2D_CONFIGS, config, "cnn2d")
     if len(input_shape) != 3:
         raise BenchmarkError(f"cnn2d input_shape must be (channels, frequency, time), got {input_shape}")
     return Cnn2d(input_shape, num_classes, cfg)
-
-
-# --- Gammatone filterbank --------------------------------------------------------------
-
-
-def erb_hz(f_hz: Tensor) -> Tensor:
-    """Equivalent rectangular bandwidth at ``f_hz`` (Glasberg & Moore 1990)."""
-    return 24.7 * (4.37 * f_hz / 1000.0 + 1.0)
-
-
-def _erb_rate(f_hz: float) -> float:
-    return 21.4 * math.log10(4.37 * f_hz / 1000.0 + 1.0)
-
-
-def erb_space(low_hz: float, high_hz: float, num: int) -> Tensor:
-    """``num`` frequencies from ``low_hz`` to ``high_hz`` equally spaced on the ERB-rate scale."""
-    rates = torch.linspace(_erb_rate(low_hz), _erb_rate(high_hz), num, dtype=torch.float64, device="cpu")
-    return (10.0 ** (rates / 21.4) - 1.0) * 1000.0 / 4.37
-
-
-def gammatone_filterbank(
-    num_filters: int,
-    num_taps: int,
-    sample_rate: int,
-    low_hz: float = 100.0,
-    high_hz: float | None = None,
-) -> Tensor:
-    """4th-order gammatone impulse responses as Conv1d kernels, shape (num_filters, 1, num_taps).
-
-    g(t) = t^3 exp(-2 pi b ERB(fc) t) cos(2 pi fc t), b = 1.019, sampled at t = n / sample_rate;
-    centre frequencies ascend from ``low_hz`` to ``high_hz`` (default 0.45 * sample_rate, which
-    keeps the top filter's peak clear of Nyquist) equally spaced on the ERB-rate scale. Each
-    filter is scaled to unit peak gain of its frequency response, so no band dominates the
-    next layer by its amplitude alone. Float32 on CPU; computed in float64.
-
-    The taps must cover the envelope of the lowest filter (it peaks at 3 / (2 pi b ERB(fc))
-    seconds, 13 ms at 100 Hz), otherwise its response peaks below its centre frequency.
-    """
-    high = 0.45 * sample_rate if high_hz is None else high_hz
-    if not 0 < low_hz < high < sample_rate / 2:
-        nyquist = sample_rate / 2
-        raise BenchmarkError(
-            f"gammatone band {low_hz:g}-{high:g} Hz must satisfy 0 < low < high < Nyquist ({nyquist:g} Hz)"
-        )
-    if num_filters < 1 or num_taps < 2:
-        raise BenchmarkError(f"gammatone bank needs >= 1 filter and >= 2 taps, got {num_filters}x{num_taps}")
-    fc = erb_space(low_hz, high, num_filters)[:, None]
-    t = torch.arange(num_taps, dtype=torch.float64, device="cpu")[None, :] / sample_rate
-    g = t**3 * torch.exp(-2 * math.pi * GAMMATONE_B * erb_hz(fc) * t) * torch.cos(2 * math.pi * fc * t)
-    # Zero-padded FFT so the peak gain is read off a fine frequency grid (<= 1 Hz at 16 kHz).
-    n_fft = max(2 * num_taps, 1 << math.ceil(math.log2(sample_rate)))
-    peak_gain = torch.fft.rfft(g, n=n_fft).abs().amax(dim=-1, keepdim=True)
-    return (g / peak_gain).to(torch.float32)[:, None, :]
-
-
-class GammatoneConv1d(nn.Module):
-    """A Conv1d whose kernels are a fixed gammatone filterbank: the frozen first layer of Table II.
-
-    The kernels are a buffer, not a parameter, so no optimizer, weight decay or
-    ``requires_grad_()`` can ever update them, while ``.to()`` moves them and checkpoints save
-    them. Gradients still flow through the layer to its input (waveform attacks need that).
-    """
-
-    weight: Tensor
-
-    def __init__(
-        self,
-        num_filters: int,
-        num_taps: int,
-        sample_rate: int,
-        low_hz: float = 100.0,
-        high_hz: float | None = None,
-        stride: int = 1,
-    ) -> None:
-        super().__init__()
-        self.sample_rate = sample_rate
-        self.stride = stride
-        bank = gammatone_filterbank(num_filters, num_taps, sample_rate, low_hz, high_hz)
-        # Follow the construction device, so the model can be built on ``meta`` for shape checks.
-        self.register_buffer("weight", bank.to(torch.get_default_device(), torch.get_default_dtype()))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.conv1d(x, self.weight, stride=self.stride)
-
-    def extra_repr(self) -> str:
-        filters, _, taps = self.weight.shape
-        return f"{filters} filters, {taps} taps, stride={self.stride}, sample_rate={self.sample_rate}, frozen"
 
 
 # --- 1D CNN ------------------------------------------------------------------------------
@@ -301,11 +167,11 @@ class Cnn1dGammatone(nn.Sequential):
             *rest,
             (cfg.max_pool, cfg.max_pool),
         ]
-        out_len = _out_len(input_length, stages)
+        out_len = out_length(input_length, stages)
         if out_len < 1:
             raise BenchmarkError(
                 f"cnn1d_gammatone input of {input_length} samples is too small for this config;"
-                f" it needs at least {_min_len(stages)}"
+                f" it needs at least {min_length(stages)}"
             )
         gammatone = GammatoneConv1d(
             cfg.gammatone_filters,
@@ -345,7 +211,7 @@ def cnn1d_gammatone(
     ``"compact"`` (16 x 128-tap gammatone from 250 Hz, then 8/16/32/32 channels, dense 64) is
     sized for 16000 samples at 16 kHz.
     """
-    cfg = _pick_config(CNN1D_CONFIGS, config, "cnn1d_gammatone")
+    cfg = pick_config(CNN1D_CONFIGS, config, "cnn1d_gammatone")
     if len(input_shape) != 2 or input_shape[0] != 1:
         raise BenchmarkError(f"cnn1d_gammatone input_shape must be (1, samples), got {tuple(input_shape)}")
     return Cnn1dGammatone(input_shape[1], num_classes, sample_rate, cfg)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from benchmark.errors import BenchmarkError
-from benchmark.models.koerich import _min_len, _out_len, _pick_config, dense_head
+from benchmark.models.shapes import dense_head, min_length, out_length, pick_config
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,11 @@ class FreqChannelsCnn1d(nn.Sequential):
     def __init__(self, input_shape: tuple[int, int, int], num_classes: int, cfg: FreqChannelsConfig) -> None:
         channels, bins, frames = input_shape
         stages = [(cfg.kernel, 1), (2, 2), (cfg.kernel, 1), (2, 2)]
-        out_len = _out_len(frames, stages)
+        out_len = out_length(frames, stages)
         if out_len < 1:
             raise BenchmarkError(
                 f"freq_channels_cnn1d input of {frames} frames is too small for this config;"
-                f" it needs at least {_min_len(stages)}"
+                f" it needs at least {min_length(stages)}"
             )
         first, second = cfg.channels
         layers: list[tuple[str, nn.Module]] = [
@@ -71,7 +71,7 @@ def freq_channels_cnn1d(
     257x856 ESC-50 spectrograms give a 64x206 map before the dense layer). ``"compact"``: 64 and
     32 channels, kernel 5.
     """
-    cfg = _pick_config(FREQ_CHANNELS_CONFIGS, config, "freq_channels_cnn1d")
+    cfg = pick_config(FREQ_CHANNELS_CONFIGS, config, "freq_channels_cnn1d")
     if len(input_shape) != 3:
         raise BenchmarkError(
             f"freq_channels_cnn1d input_shape must be (channels, frequency, time), got {tuple(input_shape)}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmark.leaderboard.published import Kind, comparisons, not_comparable
+from benchmark.leaderboard.metric_paths import Kind
+from benchmark.leaderboard.published import comparisons, not_comparable
 from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.publish.tables import Column, Table
 
