@@ -364,3 +364,31 @@ def test_a_model_writing_into_the_channel_is_one_line(example, one_line_error):
         "arb: error: the box sent a malformed answer while validating (malformed frame: a 4294967295-byte "
         "header); the submitted code must not write to file descriptors it did not open"
     )
+
+
+#: more than the box's 256 MiB /tmp, written 16 MiB at a time
+FILL_TMP = "open('/tmp/fill', 'wb').writelines(b'\\0' * (1 << 24) for _ in range(20))\n"
+
+
+@needs_box
+@pytest.mark.parametrize("where", ["import", "forward"])
+def test_filling_the_box_tmp_is_one_line_and_publishes_nothing(
+    where, example, suite, tmp_path, one_line_error
+):
+    """The box's /tmp is a tmpfs, RAM that no rlimit counts: capped, a model that fills it fails in
+    one line instead of filling the host's memory."""
+    if where == "import":
+        edit(example / "model.py", "from torch import nn\n", "from torch import nn\n" + FILL_TMP)
+    else:
+        edit(example / "model.py", FORWARD, FILL_TMP.strip() + "\n        " + FORWARD)
+    output = tmp_path / "leaderboards"
+    args = ["submit", str(example), "--suite", str(suite), "--device", "cpu", "--output", str(output)]
+    assert main(args) == 2
+    fails = "does not import" if where == "import" else "forward pass on stft input (2, 1, 257, 63) raised"
+    expected = (
+        "OSError: [Errno 28] No space left on device; a disk is full (the box's /tmp holds 256 MiB): "
+        "write less to temporary files"
+    )
+    error = one_line_error()
+    assert fails in error and error.endswith(expected), error
+    assert not output.exists()
