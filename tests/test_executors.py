@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -152,6 +153,10 @@ def test_a_killed_worker_costs_only_its_cell(tiny):
     _assert_identical(tiny["serial"], output / "tiny" / "v1" / "synth10")
 
 
+#: the interrupt message of `arb run` / `arb sweep`: cells kept, cells planned
+KEPT = re.compile(r"arb: interrupted; (\d+) of (\d+) cells finished and are cached; run the same command")
+
+
 def _signal_when(process: subprocess.Popen, ready, signum: int) -> None:
     """Send ``signum`` to ``process`` once ``ready()`` holds (polled every 0.2 s, 240 s at most)."""
     deadline = time.monotonic() + 240
@@ -181,7 +186,8 @@ def test_sigterm_stops_a_parallel_run_and_a_rerun_resumes(tiny):
     signalled = time.monotonic()
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and time.monotonic() - signalled < 20, err
-    assert "arb: interrupted; finished cells are cached; run the same command again to resume" in err
+    kept = KEPT.search(err)
+    assert kept and int(kept[2]) == 13 and int(kept[1]) == len(list((cache / "cells").rglob("*.cell"))), err
     assert not output.exists() and not any(Path(f"/proc/{pid}").exists() for pid in workers)
     assert main(args) == 0
     _assert_identical(tiny["serial"], output / "tiny" / "v1" / "synth10")

@@ -9,12 +9,13 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 
-from benchmark.errors import BenchmarkError
+from benchmark.errors import BenchmarkError, CellsInterrupted
 
-#: what an interrupt leaves behind, per command (the default: nothing was written)
+#: what an interrupt leaves behind, per command (the default: nothing was written); ``run`` and
+#: ``sweep`` interrupted while their cells run count the cells kept instead (CellsInterrupted)
 INTERRUPTED = {
-    "run": "finished cells are cached; run the same command again to resume",
-    "sweep": "finished cells are cached; run the same command again to resume",
+    "run": "no cell had run yet; run the same command again",
+    "sweep": "checkpoints and cells finished before the interrupt are kept; run the same command to resume",
     "train": "checkpoints saved before the interrupt are kept; the interrupted model was not saved",
     "submit": "nothing was published; the box and its temporary folder are gone",
     "validate": "nothing was written; the box is gone",
@@ -51,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BenchmarkError as error:
         print(f"arb: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        left = INTERRUPTED.get(args.command, "nothing was written")
+    except KeyboardInterrupt as interrupt:
+        counted = isinstance(interrupt, CellsInterrupted) and args.command in ("run", "sweep")
+        left = str(interrupt) if counted else INTERRUPTED.get(args.command, "nothing was written")
         print(f"arb: interrupted; {left}", file=sys.stderr)
         return 130
