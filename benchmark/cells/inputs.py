@@ -254,11 +254,14 @@ class Inputs:
         names = self.recipe.source.entries() if entries is None else list(entries)
         return {entry: self.model(entry) for entry in names}
 
+    def data_facts(self) -> DataFacts:
+        """What planning needs from the data: no model is loaded."""
+        tracks = tuple(self.test.track_index.tolist())
+        return DataFacts(self.data.identity, len(self.test.labels), tracks)
+
     def facts(self) -> tuple[DataFacts, dict[str, ModelFacts]]:
         """What planning needs, from every model of the run."""
-        models = {entry: model.facts() for entry, model in self.load().items()}
-        tracks = tuple(self.test.track_index.tolist())
-        return DataFacts(self.data.identity, len(self.test.labels), tracks), models
+        return self.data_facts(), {entry: model.facts() for entry, model in self.load().items()}
 
     def clean_audio(self, entry: str) -> Rows:
         """Audio reconstructed from the clean test features of ``entry`` (on the device), computed

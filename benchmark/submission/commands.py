@@ -93,12 +93,15 @@ def submit(
     if target.exists() and not force:
         raise SubmissionError(f"{target} already exists; pass --force to replace it")
     info = submission_info(folder, manifest)
+    # the harness: imported only here, to keep `arb validate` quick
+    from benchmark.submission.evaluate import check_planned_gradients, evaluate_submission
+
+    if max_gradients is not None:  # before any submitted code runs
+        check_planned_gradients(suite, manifest, info, limit=max_gradients)
     with tempfile.TemporaryDirectory(prefix="arb-submit-") as run_dir:
         if sandbox:
 
             def evaluate(submission: Submission) -> LeaderboardEntry:
-                from benchmark.submission.evaluate import evaluate_submission  # the harness: only here
-
                 root = Path(run_dir)
                 return evaluate_submission(
                     suite, submission, info, device=device, output_root=root, max_gradients=max_gradients
