@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -326,12 +327,21 @@ def test_an_interrupted_command_kills_the_box_exits_130_and_leaves_nothing(
 
 @needs_box
 @pytest.mark.slow
-def test_a_killed_submit_takes_its_box_with_it(example, suite, tmp_path):
+def test_a_killed_submit_takes_its_box_with_it_and_the_next_command_its_folders(
+    example, suite, tmp_path, monkeypatch, capsys
+):
     process = start("submit", example, suite, tmp_path)
     process.kill()
     process.wait(timeout=30)
     assert wait_gone(10)  # --die-with-parent: the box's PID namespace goes with the harness
     assert not (tmp_path / "out").exists()
+    temp = tmp_path / "temp"
+    left = sorted(path.name.split("-")[1] for path in temp.glob("arb-*"))
+    assert left == ["rows", "submit"]  # SIGKILL runs no cleanup: the run folder and its test-set rows
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    assert main(["validate", str(EXAMPLE), "--device", "cpu"]) == 0
+    assert not list(temp.glob("arb-*"))
+    assert "arb: removed 2 temporary folder(s) of killed runs: arb-rows-" in capsys.readouterr().err
 
 
 @needs_box

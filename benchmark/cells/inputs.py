@@ -10,7 +10,6 @@ folders and the device, never tensors.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from benchmark.plan.planner import DataFacts, ModelFacts
 from benchmark.plan.suite import Suite
 from benchmark.representations.base import Representation, build_representation
 from benchmark.representations.cache import features_of
+from benchmark.runfolders import make_run_folder
 from benchmark.runtime import resolve_device
 
 #: 1 GiB: the quick and standard suites' test sets stay resident; GTZAN's (koerich2020) is stored
@@ -190,7 +190,7 @@ class Inputs:
         """The cache, or with ``--no-cache`` a private folder removed with this object."""
         if self.recipe.cache_folder is not None:
             return self.recipe.cache_folder
-        folder = Path(tempfile.mkdtemp(prefix="arb-rows-"))
+        folder = make_run_folder("rows")
         weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
         return folder
 

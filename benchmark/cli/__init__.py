@@ -42,10 +42,22 @@ def sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _remove_stale_run_folders() -> None:
+    """The temporary folders of ``arb`` processes killed with SIGKILL, removed in one line."""
+    from benchmark.runfolders import remove_stale
+
+    removed = remove_stale()
+    if removed:
+        names = ", ".join(path.name for path in removed)
+        print(f"arb: removed {len(removed)} temporary folder(s) of killed runs: {names}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from benchmark.cli.parser import build_parser
 
     args = build_parser().parse_args(argv)
+    if args.command in ("run", "sweep", "validate", "submit"):
+        _remove_stale_run_folders()
     try:
         with sigterm_interrupts():
             return args.func(args)
