@@ -336,12 +336,13 @@ def test_a_killed_submit_takes_its_box_with_it_and_the_next_command_its_folders(
     assert wait_gone(10)  # --die-with-parent: the box's PID namespace goes with the harness
     assert not (tmp_path / "out").exists()
     temp = tmp_path / "temp"
-    left = sorted(path.name.split("-")[1] for path in temp.glob("arb-*"))
-    assert left == ["rows", "submit"]  # SIGKILL runs no cleanup: the run folder and its test-set rows
+    left = [path.name.split("-")[1] for path in temp.glob("arb-*")]
+    assert "submit" in left  # SIGKILL runs no cleanup: the run folder (and its test-set rows if made)
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     assert main(["validate", str(EXAMPLE), "--device", "cpu"]) == 0
     assert not list(temp.glob("arb-*"))
-    assert "arb: removed 2 temporary folder(s) of killed runs: arb-rows-" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"arb: removed {len(left)} temporary folder(s) of killed runs: " in err and "arb-submit-" in err
 
 
 @needs_box
