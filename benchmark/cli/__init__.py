@@ -12,10 +12,10 @@ from collections.abc import Iterator, Sequence
 from benchmark.errors import BenchmarkError, CellsInterrupted
 
 #: what an interrupt leaves behind, per command (the default: nothing was written); ``run`` and
-#: ``sweep`` interrupted while their cells run count the cells kept instead (CellsInterrupted)
+#: ``sweep`` interrupted while their cells run say how many were kept instead (CellsInterrupted)
 INTERRUPTED = {
-    "run": "no cell had run yet; run the same command again",
-    "sweep": "checkpoints and cells finished before the interrupt are kept; run the same command to resume",
+    "run": "finished cells are cached; run the same command again to resume",
+    "sweep": "finished cells are cached; run the same command again to resume",
     "train": "checkpoints saved before the interrupt are kept; the interrupted model was not saved",
     "submit": "nothing was published; the box and its temporary folder are gone",
     "validate": "nothing was written; the box is gone",

@@ -55,7 +55,7 @@ def describe(error: BaseException, fix: str) -> str:
     """``Type: first line; fix`` for an exception from submitted code; when memory or the box's
     /tmp ran out the fix is the limit's. The box's errors arrive described already: as they are."""
     if isinstance(error, SubmissionError):
-        return str(error)
+        return " ".join(str(error).split())
     lines = str(error).strip().splitlines()
     text = f"{type(error).__name__}: {lines[0].rstrip('.')}" if lines else type(error).__name__
     if isinstance(error, MemoryError) or "can't allocate memory" in text:
