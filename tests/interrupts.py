@@ -4,9 +4,11 @@ leaves (the executor and sweep tests share these)."""
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +25,14 @@ def signal_when(process: subprocess.Popen, ready: Callable[[], bool], signum: in
             return
         time.sleep(0.2)
     pytest.fail("the command ended before it could be interrupted")
+
+
+def catches_sigterm(pid: int) -> bool:
+    """Whether ``pid`` has its SIGTERM handler installed (``arb`` does so inside ``main``, after
+    imports that take seconds on a loaded machine: a signal before then ends it without a word)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught, 16) >> (signal.SIGTERM - 1) & 1)
