@@ -30,3 +30,7 @@ class SchemaError(BenchmarkError):
 
 class SubmissionError(BenchmarkError):
     """A submission's manifest, code or weights fail a check; the message names the field or file."""
+
+
+class CellsInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM while a run's cells ran; the message says how many were kept."""

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from interrupts import KEPT, catches_sigterm, signal_when
 from tiny_suite import TINY_SUITE, run_args
 
 from benchmark.cli import main
@@ -152,17 +153,6 @@ def test_a_killed_worker_costs_only_its_cell(tiny):
     _assert_identical(tiny["serial"], output / "tiny" / "v1" / "synth10")
 
 
-def _signal_when(process: subprocess.Popen, ready, signum: int) -> None:
-    """Send ``signum`` to ``process`` once ``ready()`` holds (polled every 0.2 s, 240 s at most)."""
-    deadline = time.monotonic() + 240
-    while process.poll() is None and time.monotonic() < deadline:
-        if ready():
-            process.send_signal(signum)
-            return
-        time.sleep(0.2)
-    pytest.fail("the command ended before it could be interrupted")
-
-
 @pytest.mark.slow
 def test_sigterm_stops_a_parallel_run_and_a_rerun_resumes(tiny):
     """SIGTERM on `arb run --jobs 2`: exit 130 within seconds, the workers gone, no leaderboard
@@ -177,11 +167,12 @@ def test_sigterm_stops_a_parallel_run_and_a_rerun_resumes(tiny):
         workers[:] = [pid for pid in _children(process.pid) if "spawn_main" in _cmdline(pid)]
         return len(workers) == 2 and (cache / "cells").exists()
 
-    _signal_when(process, running, signal.SIGTERM)
+    signal_when(process, running, signal.SIGTERM)
     signalled = time.monotonic()
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and time.monotonic() - signalled < 20, err
-    assert "arb: interrupted; finished cells are cached; run the same command again to resume" in err
+    kept = KEPT.search(err)
+    assert kept and int(kept[2]) == 13 and int(kept[1]) == len(list((cache / "cells").rglob("*.cell"))), err
     assert not output.exists() and not any(Path(f"/proc/{pid}").exists() for pid in workers)
     assert main(args) == 0
     _assert_identical(tiny["serial"], output / "tiny" / "v1" / "synth10")
@@ -197,8 +188,14 @@ def test_an_interrupted_training_saves_nothing_half_written(tiny, tmp_path, sign
     command = [sys.executable, "-m", "benchmark.cli", "train", "--suite", str(suite), "--device", "cpu"]
     command += ["--baselines", str(baselines), "--force"]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    started = time.monotonic()
-    _signal_when(process, lambda: time.monotonic() - started > 8, signum)
+    started: list[float] = []  # when arb's handler was in place: training is under way 8 s later
+
+    def training() -> bool:
+        if not started and catches_sigterm(process.pid):
+            started.append(time.monotonic())
+        return bool(started) and time.monotonic() - started[0] > 8
+
+    signal_when(process, training, signum)
     signalled = time.monotonic()
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and time.monotonic() - signalled < 20, err

@@ -149,7 +149,7 @@ def test_rerun_reads_every_cell_from_the_cache(ran, tmp_path, monkeypatch, capsy
         assert "".join(line.split()) in tail
 
 
-def test_interrupted_run_resumes_and_writes_no_partial_leaderboard(trained, tmp_path, monkeypatch):
+def test_interrupted_run_resumes_and_writes_no_partial_leaderboard(trained, tmp_path, monkeypatch, capsys):
     output, cache = tmp_path / "leaderboards", tmp_path / "cache"
     original = executors_module.execute
     calls = {"n": 0}
@@ -164,6 +164,8 @@ def test_interrupted_run_resumes_and_writes_no_partial_leaderboard(trained, tmp_
     assert main(run_args(trained, output, cache)) == 130
     assert not output.exists()
     assert len(list((cache / "cells").rglob("*.cell"))) == 1
+    message = "arb: interrupted; 1 of 13 cells finished and are cached; run the same command again to resume"
+    assert capsys.readouterr().err.strip().endswith(message)
     calls["n"] = -100  # the resumed run recomputes only the unfinished cells
     assert main(run_args(trained, output, cache)) == 0
     assert calls["n"] == -100 + 9  # ten attack cells, one of them cached

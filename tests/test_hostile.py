@@ -31,6 +31,8 @@ from benchmark.models.reference import card_path
 from benchmark.paths import inside, project_root, safe_name
 from benchmark.registry import REPRESENTATIONS
 from benchmark.representations.base import build_representation, representation_settings
+from benchmark.submission import boxed as boxed_module
+from benchmark.submission import commands as commands_module
 
 ROOT = project_root()
 EXAMPLE = ROOT / "submissions" / "example-cnn2d-stft"
@@ -314,15 +316,21 @@ def test_an_edited_cell_never_reaches_the_leaderboard(run_dir, capsys):
     assert json.loads(entry.read_text())["attacks"][0]["per_budget"][1]["fooling_rate"] == first != 0.0
 
 
-def test_a_submission_beyond_max_gradients_is_refused_with_its_estimate(run_dir, one_line_error):
-    """The bound reaches the worker. The quick suite attacks the example with FGSM (1 gradient),
-    BIM-a and BIM-b (5 steps) through 3 backends, at 4 budgets, on 260 segments:
-    260 x 4 x 3 x (1 + 5 + 5) = 34320 gradients."""
+@pytest.mark.parametrize("flags", [[], ["--unsafe-no-sandbox"]])
+def test_a_submission_beyond_max_gradients_is_refused_before_its_code_runs(
+    run_dir, one_line_error, monkeypatch, flags
+):
+    """Refused from the suite, its test set and the manifest, before the box (or the unsandboxed
+    worker) starts. The quick suite attacks the example with FGSM (1 gradient), BIM-a and BIM-b
+    (5 steps) through 3 backends, at 4 budgets, on 260 segments: 260 x 4 x 3 x (1 + 5 + 5) = 34320."""
+    started = []
+    monkeypatch.setattr(boxed_module, "Box", lambda *args, **kwargs: started.append("box"))
+    monkeypatch.setattr(commands_module, "run_worker", lambda *args, **kwargs: started.append("worker"))
     args = ["submit", str(EXAMPLE), "--suite", "quick", "--device", "cpu",
-            "--output", str(run_dir / "leaderboards"), "--max-gradients", "34319"]  # fmt: skip
+            "--output", str(run_dir / "leaderboards"), "--max-gradients", "34319", *flags]  # fmt: skip
     error = refused(args, one_line_error, "needs an estimated 3.43e+04 input gradients")
-    assert "more than --max-gradients 3.43e+04" in error
-    assert not (run_dir / "leaderboards").exists()
+    assert "(most: example-cnn2d-stft " in error and "more than --max-gradients 3.43e+04" in error
+    assert started == [] and not (run_dir / "leaderboards").exists()
 
 
 def _input_elements(entry: LeaderboardEntry, domain: str) -> int:

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -326,12 +327,22 @@ def test_an_interrupted_command_kills_the_box_exits_130_and_leaves_nothing(
 
 @needs_box
 @pytest.mark.slow
-def test_a_killed_submit_takes_its_box_with_it(example, suite, tmp_path):
+def test_a_killed_submit_takes_its_box_with_it_and_the_next_command_its_folders(
+    example, suite, tmp_path, monkeypatch, capsys
+):
     process = start("submit", example, suite, tmp_path)
     process.kill()
     process.wait(timeout=30)
     assert wait_gone(10)  # --die-with-parent: the box's PID namespace goes with the harness
     assert not (tmp_path / "out").exists()
+    temp = tmp_path / "temp"
+    left = [path.name.split("-")[1] for path in temp.glob("arb-*")]
+    assert "submit" in left  # SIGKILL runs no cleanup: the run folder (and its test-set rows if made)
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    assert main(["validate", str(EXAMPLE), "--device", "cpu"]) == 0
+    assert not list(temp.glob("arb-*"))
+    err = capsys.readouterr().err
+    assert f"arb: removed {len(left)} temporary folder(s) of killed runs: " in err and "arb-submit-" in err
 
 
 @needs_box
@@ -364,3 +375,31 @@ def test_a_model_writing_into_the_channel_is_one_line(example, one_line_error):
         "arb: error: the box sent a malformed answer while validating (malformed frame: a 4294967295-byte "
         "header); the submitted code must not write to file descriptors it did not open"
     )
+
+
+#: more than the box's 256 MiB /tmp, written 16 MiB at a time
+FILL_TMP = "open('/tmp/fill', 'wb').writelines(b'\\0' * (1 << 24) for _ in range(20))\n"
+
+
+@needs_box
+@pytest.mark.parametrize("where", ["import", "forward"])
+def test_filling_the_box_tmp_is_one_line_and_publishes_nothing(
+    where, example, suite, tmp_path, one_line_error
+):
+    """The box's /tmp is a tmpfs, RAM that no rlimit counts: capped, a model that fills it fails in
+    one line instead of filling the host's memory."""
+    if where == "import":
+        edit(example / "model.py", "from torch import nn\n", "from torch import nn\n" + FILL_TMP)
+    else:
+        edit(example / "model.py", FORWARD, FILL_TMP.strip() + "\n        " + FORWARD)
+    output = tmp_path / "leaderboards"
+    args = ["submit", str(example), "--suite", str(suite), "--device", "cpu", "--output", str(output)]
+    assert main(args) == 2
+    fails = "does not import" if where == "import" else "forward pass on stft input (2, 1, 257, 63) raised"
+    expected = (
+        "OSError: [Errno 28] No space left on device; a disk is full (the box's /tmp holds 256 MiB): "
+        "write less to temporary files"
+    )
+    error = one_line_error()
+    assert fails in error and error.endswith(expected), error
+    assert not output.exists()

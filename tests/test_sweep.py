@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from interrupts import KEPT, signal_when
 
 from benchmark.cli import main
 from benchmark.leaderboard.io import read_entry
@@ -22,14 +27,16 @@ TINY = [
 ]  # fmt: skip
 
 
+def _arguments(tmp_path: Path, *extra: str) -> list[str]:
+    return [
+        "sweep", "--architecture", "cnn2d", "--representation", "stft",
+        "--attack", "fgsm/native", "--attack", "bim_b/native", "--budgets", "0.003,0.01,0.03",
+        *TINY, "--output", str(tmp_path / "sweep"), "--cache-dir", str(tmp_path / "cache"), *extra,
+    ]  # fmt: skip
+
+
 def _sweep(tmp_path: Path, *extra: str) -> int:
-    return main(
-        [
-            "sweep", "--architecture", "cnn2d", "--representation", "stft",
-            "--attack", "fgsm/native", "--attack", "bim_b/native", "--budgets", "0.003,0.01,0.03",
-            *TINY, "--output", str(tmp_path / "sweep"), "--cache-dir", str(tmp_path / "cache"), *extra,
-        ]
-    )  # fmt: skip
+    return main(_arguments(tmp_path, *extra))
 
 
 @pytest.mark.slow  # about 20 s on 2 shared cores: two trainings, four attack cells, a cached re-run
@@ -63,6 +70,33 @@ def test_tiny_sweep_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert _sweep(tmp_path, "--setting", "n_fft=512,1024", "--param", "hop_length=256") == 0
     assert "reusing the checkpoint" in capsys.readouterr().err
     assert SweepResult.model_validate(json.loads((folder / "sweep.json").read_text())).rows == result.rows
+
+
+#: two small STFTs: four cells (FGSM, then BIM-b with its 10 steps, on each), seconds each
+SMALL = ["--setting", "n_fft=256,512", "--param", "hop_length=256", "--threads", "1"]
+
+
+@pytest.mark.slow  # about 45 s each on 2 shared cores: two trainings, an interrupt, a resumed run
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_sweep_exits_130_saying_what_it_kept_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], signum: int
+) -> None:
+    """Ctrl-C or SIGTERM while the cells run: exit 130 within seconds, the count of cached cells
+    said, no table written; the same command then runs only the cells it lacked."""
+    arguments = [sys.executable, "-m", "benchmark.cli", *_arguments(tmp_path, *SMALL)]
+    process = subprocess.Popen(arguments, stderr=subprocess.PIPE, text=True)
+    cells = tmp_path / "cache" / "cells"
+    signal_when(process, lambda: any(cells.rglob("*.cell")), signum)
+    signalled = time.monotonic()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and time.monotonic() - signalled < 10, err
+    kept = KEPT.search(err)
+    cached = len(list(cells.rglob("*.cell")))
+    assert kept and (int(kept[1]), int(kept[2])) == (cached, 4) and 0 < cached < 4, err
+    assert not (tmp_path / "sweep" / "sweep.json").exists()
+    assert _sweep(tmp_path, *SMALL) == 0
+    assert f"4 cells, {cached} from the cache, {4 - cached} to run" in capsys.readouterr().err
+    assert (tmp_path / "sweep" / "sweep.json").is_file()
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from typing import Any
 from benchmark.cells.cache import CellCache
 from benchmark.cells.execute import execute, result_schema
 from benchmark.cells.inputs import Inputs, InputsRecipe
-from benchmark.errors import BenchmarkError
+from benchmark.errors import BenchmarkError, CellsInterrupted
 from benchmark.plan.specs import AnyCellSpec
 from benchmark.progress import CellProgress
 from benchmark.runtime import limit_threads, make_deterministic
@@ -138,7 +138,8 @@ def run_cells(
     inputs: Inputs,
     progress: CellProgress,
 ) -> dict[str, dict[str, Any]]:
-    """Every cell's result by key: from the cache where finished, else from ``executor``."""
+    """Every cell's result by key: from the cache where finished, else from ``executor``; an
+    interrupt becomes :class:`CellsInterrupted`, counting the cells kept."""
     results: dict[str, dict[str, Any]] = {}
     pending = []
     for cell in cells:
@@ -154,5 +155,13 @@ def run_cells(
         results[cell.key] = result
         progress.finished(cell.label, result)
 
-    executor.run(pending, inputs, progress, done)
+    try:
+        executor.run(pending, inputs, progress, done)
+    except KeyboardInterrupt:
+        finished = f"{len(results)} of {len(cells)} cells finished"
+        raise CellsInterrupted(
+            f"{finished} and are cached; run the same command again to resume"
+            if cache.enabled
+            else f"{finished}; none is kept (caching is off)"
+        ) from None
     return results

@@ -10,7 +10,6 @@ folders and the device, never tensors.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from benchmark.plan.planner import DataFacts, ModelFacts
 from benchmark.plan.suite import Suite
 from benchmark.representations.base import Representation, build_representation
 from benchmark.representations.cache import features_of
+from benchmark.runfolders import make_run_folder
 from benchmark.runtime import resolve_device
 
 #: 1 GiB: the quick and standard suites' test sets stay resident; GTZAN's (koerich2020) is stored
@@ -190,7 +190,7 @@ class Inputs:
         """The cache, or with ``--no-cache`` a private folder removed with this object."""
         if self.recipe.cache_folder is not None:
             return self.recipe.cache_folder
-        folder = Path(tempfile.mkdtemp(prefix="arb-rows-"))
+        folder = make_run_folder("rows")
         weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
         return folder
 
@@ -254,11 +254,14 @@ class Inputs:
         names = self.recipe.source.entries() if entries is None else list(entries)
         return {entry: self.model(entry) for entry in names}
 
+    def data_facts(self) -> DataFacts:
+        """What planning needs from the data: no model is loaded."""
+        tracks = tuple(self.test.track_index.tolist())
+        return DataFacts(self.data.identity, len(self.test.labels), tracks)
+
     def facts(self) -> tuple[DataFacts, dict[str, ModelFacts]]:
         """What planning needs, from every model of the run."""
-        models = {entry: model.facts() for entry, model in self.load().items()}
-        tracks = tuple(self.test.track_index.tolist())
-        return DataFacts(self.data.identity, len(self.test.labels), tracks), models
+        return self.data_facts(), {entry: model.facts() for entry, model in self.load().items()}
 
     def clean_audio(self, entry: str) -> Rows:
         """Audio reconstructed from the clean test features of ``entry`` (on the device), computed

@@ -9,9 +9,10 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 
-from benchmark.errors import BenchmarkError
+from benchmark.errors import BenchmarkError, CellsInterrupted
 
-#: what an interrupt leaves behind, per command (the default: nothing was written)
+#: what an interrupt leaves behind, per command (the default: nothing was written); ``run`` and
+#: ``sweep`` interrupted while their cells run say how many were kept instead (CellsInterrupted)
 INTERRUPTED = {
     "run": "finished cells are cached; run the same command again to resume",
     "sweep": "finished cells are cached; run the same command again to resume",
@@ -41,17 +42,30 @@ def sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _remove_stale_run_folders() -> None:
+    """The temporary folders of ``arb`` processes killed with SIGKILL, removed in one line."""
+    from benchmark.runfolders import remove_stale
+
+    removed = remove_stale()
+    if removed:
+        names = ", ".join(path.name for path in removed)
+        print(f"arb: removed {len(removed)} temporary folder(s) of killed runs: {names}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from benchmark.cli.parser import build_parser
 
     args = build_parser().parse_args(argv)
+    if args.command in ("run", "sweep", "validate", "submit"):
+        _remove_stale_run_folders()
     try:
         with sigterm_interrupts():
             return args.func(args)
     except BenchmarkError as error:
         print(f"arb: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        left = INTERRUPTED.get(args.command, "nothing was written")
+    except KeyboardInterrupt as interrupt:
+        counted = isinstance(interrupt, CellsInterrupted) and args.command in ("run", "sweep")
+        left = str(interrupt) if counted else INTERRUPTED.get(args.command, "nothing was written")
         print(f"arb: interrupted; {left}", file=sys.stderr)
         return 130

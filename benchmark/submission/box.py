@@ -1,7 +1,8 @@
 """The box: the submitted model in a bubblewrap sandbox, answering forward and backward only.
 
 ``bwrap`` gives the model process (:mod:`benchmark.submission.box_server`) a read-only view of the
-submission, the Python environment and the harness package, a private tmpfs ``/tmp``, no network
+submission, the Python environment and the harness package, a private tmpfs ``/tmp`` (and
+``/dev/shm``) of at most :data:`TMP_BYTES` each, a read-only ``/dev``, no network
 and its own PID namespace (``--unshare-all``), a new session, and it dies with its parent
 (``--die-with-parent``): when the harness exits, however it exits, the namespace's init dies and
 the kernel kills everything the model started. CPU time and memory are bounded by rlimits set
@@ -33,6 +34,9 @@ from benchmark.submission.sandbox import Limits
 UNSAFE_FLAG = "--unsafe-no-sandbox"
 #: any file the model writes, its stderr included (RLIMIT_FSIZE): a chatty model cannot fill a disk
 MAX_FILE_BYTES = 1 << 30
+#: the size of the box's /tmp and of its /dev/shm: tmpfs pages are memory no rlimit counts, so
+#: without a cap a model could fill the host's RAM through them
+TMP_BYTES = 256 << 20
 #: the end of the model's stderr read for the last line of a crash
 STDERR_TAIL = 1 << 16
 #: the host's system folders the model may read (those that exist; symlinks stay symlinks)
@@ -69,9 +73,11 @@ def bwrap_command(folder: Path, device: str) -> list[str]:
         "--clearenv",
         "--proc", "/proc",
         "--dev", "/dev",
-        "--tmpfs", "/tmp",
+        "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm",
+        "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
         *_binds(),
         *[arg for gpu in gpus for arg in ("--dev-bind", gpu, gpu)],
+        "--remount-ro", "/dev",  # its tmpfs would be RAM without a cap too
         "--ro-bind", str(folder), str(folder),
         "--chdir", "/tmp",
         "--setenv", "HOME", "/tmp",

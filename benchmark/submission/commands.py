@@ -10,7 +10,6 @@ checked against the submission. Either way the entry is written to the leaderboa
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.plan.suite import Suite, load_suite
 from benchmark.publish.summary import plot_fooling_curves
 from benchmark.registry import DATASETS
+from benchmark.runfolders import run_folder
 from benchmark.submission.boxed import submit_boxed, validate_boxed
 from benchmark.submission.loading import Submission
 from benchmark.submission.manifest import MANIFEST, Manifest, load_manifest, submission_info
@@ -37,7 +37,7 @@ def validate(
         check_fits_suite(manifest, load_suite(suite))
     if sandbox:
         return manifest, validate_boxed(folder, manifest, weights, limits, device=device)
-    with tempfile.TemporaryDirectory(prefix="arb-validate-") as run_dir:
+    with run_folder("validate") as run_dir:
         request = {"task": "validate", "folder": str(folder.resolve()), "device": device}
         report = run_worker(request, Path(run_dir), limits, stage="validating")
     return manifest, report
@@ -93,12 +93,15 @@ def submit(
     if target.exists() and not force:
         raise SubmissionError(f"{target} already exists; pass --force to replace it")
     info = submission_info(folder, manifest)
-    with tempfile.TemporaryDirectory(prefix="arb-submit-") as run_dir:
+    # the harness: imported only here, to keep `arb validate` quick
+    from benchmark.submission.evaluate import check_planned_gradients, evaluate_submission
+
+    if max_gradients is not None:  # before any submitted code runs
+        check_planned_gradients(suite, manifest, info, limit=max_gradients)
+    with run_folder("submit") as run_dir:
         if sandbox:
 
             def evaluate(submission: Submission) -> LeaderboardEntry:
-                from benchmark.submission.evaluate import evaluate_submission  # the harness: only here
-
                 root = Path(run_dir)
                 return evaluate_submission(
                     suite, submission, info, device=device, output_root=root, max_gradients=max_gradients

@@ -24,6 +24,7 @@ from benchmark.jsonio import sha256_file
 from benchmark.models.hf_folder import read_pretrained
 from benchmark.registry import DATASETS, REPRESENTATIONS
 from benchmark.representations.base import Representation
+from benchmark.submission.box import TMP_BYTES
 from benchmark.submission.manifest import Manifest, load_manifest
 
 #: examples in the validation forward pass: more than one, so batch-dependent bugs show
@@ -51,12 +52,16 @@ def parameter_count(network: nn.Module) -> int:
 
 
 def describe(error: BaseException, fix: str) -> str:
-    """``Type: first line; fix`` for an exception from submitted code; when memory ran out the
-    fix is the memory limit's."""
+    """``Type: first line; fix`` for an exception from submitted code; when memory or the box's
+    /tmp ran out the fix is the limit's. The box's errors arrive described already: as they are."""
+    if isinstance(error, SubmissionError):
+        return " ".join(str(error).split())
     lines = str(error).strip().splitlines()
     text = f"{type(error).__name__}: {lines[0].rstrip('.')}" if lines else type(error).__name__
     if isinstance(error, MemoryError) or "can't allocate memory" in text:
         fix = "the memory limit was reached: raise --memory-limit or shrink the model"
+    elif "No space left on device" in text:
+        fix = f"a disk is full (the box's /tmp holds {TMP_BYTES >> 20} MiB): write less to temporary files"
     return f"{text}; {fix}"
 
 
