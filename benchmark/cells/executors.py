@@ -5,7 +5,9 @@ whichever runs them (given the same thread count: intra-op threads may reorder f
 Workers rebuild the shared inputs from an :class:`InputsRecipe` once per process. A worker
 that dies (killed, out of memory) costs only its cell, which is run again, up to
 :data:`MAX_ATTEMPTS` times. Finished cells never reach an executor: :func:`run_cells` reads
-them from the cache, and writes each new result there the moment it arrives.
+them from the cache, and writes each new result there the moment it arrives. With more than one
+slot the costliest cells go first (longest processing time first), so the run does not end on one
+long cell started last while the other slots idle.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import multiprocessing
 import os
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -130,6 +132,11 @@ def thread_environment(threads: int) -> dict[str, str]:
     return {name: str(threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
+def costliest_first(cells: Sequence[AnyCellSpec], work: Mapping[str, float]) -> list[AnyCellSpec]:
+    """``cells`` by estimated ``work`` (by key), largest first; ties keep their plan order."""
+    return sorted(cells, key=lambda cell: -work[cell.key])
+
+
 def run_cells(
     cells: Sequence[AnyCellSpec],
     *,
@@ -137,8 +144,10 @@ def run_cells(
     executor: Executor,
     inputs: Inputs,
     progress: CellProgress,
+    work: Mapping[str, float] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Every cell's result by key: from the cache where finished, else from ``executor``; an
+    """Every cell's result by key: from the cache where finished, else from ``executor``, which
+    gets the costliest first when it has several slots and ``work`` estimates the cells' cost; an
     interrupt becomes :class:`CellsInterrupted`, counting the cells kept."""
     results: dict[str, dict[str, Any]] = {}
     pending = []
@@ -155,6 +164,8 @@ def run_cells(
         results[cell.key] = result
         progress.finished(cell.label, result)
 
+    if work is not None and executor.slots > 1:
+        pending = costliest_first(pending, work)
     try:
         executor.run(pending, inputs, progress, done)
     except KeyboardInterrupt:

@@ -19,7 +19,13 @@ from benchmark.cells.executors import Executor, ProcessExecutor, SerialExecutor,
 from benchmark.cells.inputs import DEFAULT_RESIDENT_BYTES, Inputs, InputsRecipe, ModelSource, ReferenceModels
 from benchmark.errors import BenchmarkError
 from benchmark.leaderboard.schema import LeaderboardEntry
-from benchmark.plan.cost import DEFAULT_MAX_GRADIENTS, check_gradient_budget
+from benchmark.plan.cost import (
+    DEFAULT_MAX_GRADIENTS,
+    cell_work,
+    check_gradient_budget,
+    forward_flops,
+    plan_gradients,
+)
 from benchmark.plan.planner import Plan, plan_suite
 from benchmark.plan.suite import AttackSpec, Suite
 from benchmark.progress import CellProgress
@@ -94,6 +100,17 @@ class RunResult:
     cache: CellCache
 
 
+def estimated_work(plan: Plan, inputs: Inputs, max_gradients: int | None) -> dict[str, int]:
+    """Each cell's estimated work by key, for the dispatch order; a plan whose estimated input
+    gradients exceed ``max_gradients`` fails here, before any cell runs."""
+    examples = {entry: inputs.model(entry).features[0:1] for entry in plan.models}
+    elements = {entry: example.numel() for entry, example in examples.items()}
+    gradients = plan_gradients(plan, classes=inputs.num_classes, elements=elements)
+    check_gradient_budget(plan, gradients, limit=max_gradients)
+    flops = {entry: forward_flops(inputs.model(entry).network, x) for entry, x in examples.items()}
+    return cell_work(plan, gradients, flops)
+
+
 def run_suite(
     suite: Suite,
     *,
@@ -119,10 +136,16 @@ def run_suite(
     inputs = Inputs(recipe)
     data, models = inputs.facts()
     plan = plan_suite(suite, data, models, attacked_by=attacked_by)
-    elements = {entry: inputs.model(entry).features[0].numel() for entry in models}
-    check_gradient_budget(plan, classes=inputs.num_classes, elements=elements, limit=execution.max_gradients)
+    work = estimated_work(plan, inputs, execution.max_gradients)
     with CellProgress(f"suite {suite.name}") as progress:
-        results = run_cells(plan.cells, cache=cache, executor=executor, inputs=inputs, progress=progress)
+        results = run_cells(
+            plan.cells,
+            cache=cache,
+            executor=executor,
+            inputs=inputs,
+            progress=progress,
+            work=work,
+        )
     entries = assemble_entries(plan, inputs, results, output_root)
     if write:
         write_entries(entries)
