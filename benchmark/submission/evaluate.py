@@ -1,4 +1,6 @@
-"""Evaluating a submitted model with a suite's standard protocol (in the worker process)."""
+"""Evaluating a submitted model with a suite's standard protocol (in the harness process with a
+boxed model, or in the unsandboxed worker), behind its declared defense chain, with the adaptive
+attacks and masking evidence the submission calls for (:mod:`benchmark.submission.adaptive`)."""
 
 from __future__ import annotations
 
@@ -6,21 +8,42 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from benchmark.cells.cache import CellCache
 from benchmark.cells.inputs import ModelParts
 from benchmark.data.protocol import DataInfo
+from benchmark.defenses.base import check_chain
+from benchmark.defenses.checks import zero_gradient_fraction
 from benchmark.harness.run import Execution, run_suite
 from benchmark.leaderboard.schema import LeaderboardEntry
 from benchmark.plan.suite import AttackSpec, Suite
-from benchmark.submission.loading import Submission, architecture, parameter_count
+from benchmark.registry import DATASETS
+from benchmark.runtime import resolve_device
+from benchmark.submission.adaptive import CHAIN, declared_adaptation, variants
+from benchmark.submission.loading import Submission, architecture, check_inputs, parameter_count
+
+
+def needs_masking_evidence(submission: Submission, device: str) -> bool:
+    """Whether every cell records masking evidence: a declared chain or randomness, or (the check
+    every submission gets) an input gradient that is zero or not finite on the check inputs."""
+    manifest = submission.manifest
+    if manifest.defense or manifest.randomized:
+        return True
+    where = resolve_device(device)
+    inputs = check_inputs(submission.representation, manifest.input.samples, where)
+    labels = torch.arange(len(inputs), device=where) % len(DATASETS.get(manifest.dataset).classes)
+    return zero_gradient_fraction(submission.network.to(where), inputs, labels) > 0
 
 
 @dataclass(frozen=True)
 class SubmittedModel:
-    """A model source holding one submitted model (built in this worker; runs serially here)."""
+    """A model source holding one submitted model (built in this process; runs serially here)."""
 
     submission: Submission
     info: dict[str, Any]
+    #: record masking evidence in every cell (see :func:`needs_masking_evidence`)
+    masking_checks: bool = False
 
     @property
     def name(self) -> str:
@@ -49,6 +72,9 @@ class SubmittedModel:
                 "checkpoint_sha256": submission.weights_sha256,
             },
             submission=self.info,
+            defenses=check_chain(submission.manifest.defense, CHAIN),
+            randomized=submission.manifest.randomized,
+            masking_checks=self.masking_checks,
         )
 
     def attacked_by(self, spec: AttackSpec) -> list[str]:
@@ -57,6 +83,10 @@ class SubmittedModel:
         models and do not apply."""
         attacked = self.submission.manifest.input.representation_name in spec.budgets
         return [self.name] if attacked else []
+
+    def variants(self, spec: AttackSpec) -> list[AttackSpec]:
+        """Each spec as written and, where the submission calls for it, adapted (BPDA / EOT)."""
+        return variants(spec, declared_adaptation(self.submission.manifest))
 
 
 def evaluate_submission(
@@ -69,7 +99,7 @@ def evaluate_submission(
     max_gradients: int | None = None,
 ) -> tuple[Path, LeaderboardEntry]:
     """Run the suite on the submission (no cache: the worker's run directory is temporary)."""
-    source = SubmittedModel(submission, info)
+    source = SubmittedModel(submission, info, needs_masking_evidence(submission, device))
     result = run_suite(
         suite,
         device=device,
@@ -77,6 +107,7 @@ def evaluate_submission(
         cache=CellCache(Path("cache"), enabled=False),
         source=source,
         attacked_by=source.attacked_by,
+        variants=source.variants,
         execution=Execution(max_gradients=max_gradients),
     )
     ((path, entry),) = result.entries
