@@ -78,10 +78,14 @@ class LoadedModel:
         )
 
     def defended(self, *, end_to_end: bool, bpda: bool = False) -> torch.nn.Module:
-        """The classifier an attack sees: from the waveform (``end_to_end``) or from the features
-        (a waveform model's features are the waveform, so its waveform defenses apply either way)."""
-        representation = self.representation if end_to_end or self.domain == "waveform" else None
-        return DefendedClassifier(self.defenses, representation, self.network, bpda=bpda)
+        """The classifier an attack sees: from the waveform (``end_to_end``) or from the features.
+        A waveform model's features are its ``(B, 1, T)`` audio: flattened to the ``(B, T)`` the
+        waveform defenses and the representation take, they pass the whole chain either way."""
+        if end_to_end or self.domain != "waveform":
+            representation = self.representation if end_to_end else None
+            return DefendedClassifier(self.defenses, representation, self.network, bpda=bpda)
+        defended = DefendedClassifier(self.defenses, self.representation, self.network, bpda=bpda)
+        return torch.nn.Sequential(torch.nn.Flatten(1), defended).train(self.network.training)
 
 
 @dataclass(frozen=True)
