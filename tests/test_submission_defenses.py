@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import save_file
 from test_submission import EXAMPLE, FORWARD, TINY_SUITE, edit, submit
 
+from benchmark.cli import main
 from benchmark.defenses.waveform import GaussianNoise, LowPass, Quantize
 from benchmark.leaderboard.io import read_entry
 from benchmark.plan.suite import AttackSpec
@@ -24,6 +25,7 @@ from benchmark.submission.manifest import read_manifest
 needs_box = pytest.mark.skipif(
     box_module.sandbox_problem() is not None, reason=f"no sandbox here: {box_module.sandbox_problem()}"
 )
+ROUNDED = "spectrogram = torch.round(spectrogram * 16) / 16\n        " + FORWARD
 SUITE = TINY_SUITE.replace("batch_size = 32", "batch_size = 32\ndefense_draws = 3")
 
 WAVEFORM_MODEL = '''
@@ -161,8 +163,7 @@ def test_a_randomized_submission_gets_eot_cells_judged_over_k_draws(example, sui
 
 @needs_box
 def test_a_model_rounding_inside_forward_is_flagged_with_zero_gradients(example, suite, tmp_path):
-    rounded = "spectrogram = torch.round(spectrogram * 16) / 16\n        " + FORWARD
-    edit(example / "model.py", FORWARD, rounded)
+    edit(example / "model.py", FORWARD, ROUNDED)
     output = tmp_path / "lb"
     assert submit(example, suite, output) == 0
     entry = entry_of(output, EXAMPLE.name)
@@ -170,6 +171,16 @@ def test_a_model_rounding_inside_forward_is_flagged_with_zero_gradients(example,
     assert cell.defense is not None and cell.defense.zero_gradient_fraction == 1.0
     assert cell.defense.chain == [] and cell.defense.gradient_mode == "standard"
     assert "zero_gradients" in {flag.code for flag in entry.flags}
+
+
+@needs_box
+def test_validate_says_what_submit_will_add(example, capsys):
+    edit(example / "model.py", FORWARD, ROUNDED)
+    declare(example, 'defense = [{ name = "squeeze", bits = 5 }]')
+    assert main(["validate", str(example), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "the input gradient is finite and all zero (masked: flagged zero_gradients)" in out
+    assert "adaptive: submit also runs every attack with bpda (as the manifest declares)" in out
 
 
 BAD = {

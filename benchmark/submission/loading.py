@@ -226,4 +226,5 @@ def check_network(
         "output_shape": list(expected),
         "parameters": parameter_count(network),
         "architecture": architecture(network),
+        "zero_gradient": not bool((gradient != 0).any()),
     }
