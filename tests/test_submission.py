@@ -104,6 +104,7 @@ def test_the_example_submits_end_to_end_and_never_overwrites_silently(example, s
     assert entry.submission.code_sha256 == code_sha256(example)
     assert entry.model.architecture == "SmallSpectrogramCNN" and entry.model.domain == "representation"
     assert [(c.attack, c.backend) for c in entry.attacks] == [("fgsm", "native")]  # no transfer
+    assert entry.attacks[0].defense is None and not entry.flags  # undefended, deterministic: no extras
     assert [p.gradient_evals_per_example for p in entry.attacks[0].per_budget] == [1.0, 1.0]
     assert entry.score is not None and entry.score.budget == 0.05
     assert entry.model.clean.segment > 0.8  # trained on synth10 (the same generator and seed)

@@ -126,7 +126,7 @@ def _attack_batches(spec: AttackCellSpec, inputs: Inputs, view: AttackView, targ
     """Run the attack batch by batch; return the per-budget collections, the attack, the attacked
     indices and (on a defended model) the masking evidence of its clean inputs."""
     attack = build_attack(spec.attack, spec.backend, spec.params, spec.targeted).with_eot(spec.eot)
-    evidence = _Evidence() if inputs.model(spec.model).defenses else None
+    evidence = _Evidence() if inputs.model(spec.model).masking_checks else None
     test = inputs.test
     index = example_index(spec, len(test.labels), inputs.device)
     collected = [_Collected() for _ in spec.budgets]

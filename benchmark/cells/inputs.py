@@ -59,6 +59,8 @@ class LoadedModel:
     clean_logits: torch.Tensor = field(repr=False)  # on the device (through the defenses, if any)
     submission: dict[str, Any] | None = None  # schema SubmissionInfo, for submitted models
     defenses: list[Defense] = field(default_factory=list)  # applied in front, in order
+    randomized: bool = False  # the network's own forward draws randomness (a submission declares it)
+    masking_checks: bool = False  # every cell records masking evidence (a defended model always)
 
     @property
     def domain(self) -> str:
@@ -72,13 +74,18 @@ class LoadedModel:
             representation.bounds,
             representation.invertible,
             self.identity,
-            randomized(self.defenses),
+            self.randomized or randomized(self.defenses),
         )
 
     def defended(self, *, end_to_end: bool, bpda: bool = False) -> torch.nn.Module:
-        """The classifier an attack sees: from the waveform (``end_to_end``) or from the features."""
-        representation = self.representation if end_to_end else None
-        return DefendedClassifier(self.defenses, representation, self.network, bpda=bpda)
+        """The classifier an attack sees: from the waveform (``end_to_end``) or from the features.
+        A waveform model's features are its ``(B, 1, T)`` audio: flattened to the ``(B, T)`` the
+        waveform defenses and the representation take, they pass the whole chain either way."""
+        if end_to_end or self.domain != "waveform":
+            representation = self.representation if end_to_end else None
+            return DefendedClassifier(self.defenses, representation, self.network, bpda=bpda)
+        defended = DefendedClassifier(self.defenses, self.representation, self.network, bpda=bpda)
+        return torch.nn.Sequential(torch.nn.Flatten(1), defended).train(self.network.training)
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,8 @@ class ModelParts:
     info: dict[str, Any]
     submission: dict[str, Any] | None = None
     defenses: list[Defense] = field(default_factory=list)
+    randomized: bool = False
+    masking_checks: bool = False
 
 
 class ModelSource(Protocol):
@@ -215,7 +224,8 @@ class Inputs:
             logits = self._clean_logits(network, features, defended)
             self._models[entry] = LoadedModel(
                 entry, representation, network, parts.identity, parts.info, features, logits,
-                submission=parts.submission, defenses=defenses,
+                submission=parts.submission, defenses=defenses, randomized=parts.randomized,
+                masking_checks=parts.masking_checks or bool(defenses),
             )
         return self._models[entry]
 

@@ -179,6 +179,7 @@ def _limits(args: argparse.Namespace):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from benchmark.submission.adaptive import declared_adaptation
     from benchmark.submission.commands import validate
 
     manifest, report = validate(
@@ -190,14 +191,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     )
     shape = "x".join(str(n) for n in report["input_shape"])
     weights = manifest.weights or f"{manifest.huggingface}/ (safetensors)"
+    gradient = "all zero (masked: flagged zero_gradients)" if report.get("zero_gradient") else "non-zero"
     print(
         f"{args.path}: valid. {manifest.source} builds {report['architecture']} "
         f"({report['parameters']:,} parameters); weights {weights} load; "
         f"{manifest.input.representation_name} input {shape} -> logits {tuple(report['output_shape'])}, "
-        f"finite; the input gradient is finite and non-zero "
+        f"finite; the input gradient is finite and {gradient} "
         f"({report['seconds']:.1f} s in {report.get('where', 'the unsandboxed worker')})"
         + (f"; suite {args.suite!r} can evaluate it" if args.suite else "")
     )
+    if (adapted := declared_adaptation(manifest)) is not None:
+        modes = ["bpda"] * adapted.bpda + [f"eot{adapted.eot}"] * (adapted.eot > 1)
+        print(f"adaptive: submit also runs every attack with {' + '.join(modes)} (as the manifest declares)")
     for flag in report.get("flags", []):
         print(f"flag: {flag}")
     return 0

@@ -122,6 +122,7 @@ def run_suite(
     execution: Execution | None = None,
     source: ModelSource | None = None,
     attacked_by: Callable[[AttackSpec], list[str]] | None = None,
+    variants: Callable[[AttackSpec], list[AttackSpec]] | None = None,
     write: bool = True,
 ) -> RunResult:
     """Plan, run and publish ``suite`` on the reference models in ``baselines`` (or ``source``)."""
@@ -135,7 +136,7 @@ def run_suite(
     recipe = InputsRecipe(suite, source, device, cache.folder, data_root, execution.resident_mb << 20)
     inputs = Inputs(recipe)
     data, models = inputs.facts()
-    plan = plan_suite(suite, data, models, attacked_by=attacked_by)
+    plan = plan_suite(suite, data, models, attacked_by=attacked_by, variants=variants)
     work = estimated_work(plan, inputs, execution.max_gradients)
     with CellProgress(f"suite {suite.name}") as progress:
         results = run_cells(

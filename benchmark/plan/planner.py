@@ -236,17 +236,22 @@ def plan_suite(
     models: Mapping[str, ModelFacts],
     *,
     attacked_by: Callable[[AttackSpec], list[str]] | None = None,
+    variants: Callable[[AttackSpec], list[AttackSpec]] | None = None,
 ) -> Plan:
     """Every cell of ``suite`` on ``models`` (attack cells, then transfer, then transferability),
     checked. ``attacked_by`` picks the entries an attack spec runs on (default: the spec's own
-    ``models``; a submission is attacked by every spec with budgets for its representation)."""
+    ``models``; a submission is attacked by every spec with budgets for its representation);
+    ``variants`` turns each spec into the versions that run (default: itself; a defended or
+    randomized submission adds its adaptive version)."""
     planner = Planner(suite, data, models)
     pick = attacked_by or (lambda spec: spec.models)
+    expand = variants or (lambda spec: [spec])
     cells: list[AnyCellSpec] = [
-        planner.attack_cell(spec, entry, backend)
+        planner.attack_cell(variant, entry, backend)
         for spec in suite.attacks
         for entry in pick(spec)
-        for backend in spec.backends
+        for variant in expand(spec)
+        for backend in variant.backends
     ]
     for transfer in suite.transfer:
         if {transfer.source, transfer.target} <= models.keys():

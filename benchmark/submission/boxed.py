@@ -45,9 +45,13 @@ def weights_checksum(manifest: Manifest, weights: Path) -> str:
 
 
 def answer_flags(submission: Submission, network: BoxedNetwork, device: torch.device) -> list[Flag]:
-    """The model's first answers checked against themselves (:mod:`benchmark.submission.checks`)."""
+    """The model's first answers checked against themselves (:mod:`benchmark.submission.checks`);
+    a model declared randomized answers differently by design (its masking evidence is recorded
+    in every cell instead)."""
+    if submission.manifest.randomized:
+        return []
     inputs = check_inputs(submission.representation, submission.manifest.input.samples, device)
-    same = [] if submission.manifest.randomized else same_logits_flags(network, inputs)
+    same = same_logits_flags(network, inputs)
     return same + gradient_flags(network, inputs, width=submission.representation.bounds.width)
 
 
@@ -72,13 +76,13 @@ def submit_boxed(
     *,
     device: str,
 ) -> LeaderboardEntry:
-    """Check, evaluate (``evaluate(submission) -> entry``, in this process) and re-query; the
-    entry comes back with the answer checks' flags added."""
+    """Check, evaluate (``evaluate(submission) -> entry``, in this process) and re-query (unless
+    the model declares itself randomized); the entry comes back with the answer checks' flags added."""
     make_deterministic()
     stage = "validating and evaluating"
     with boxed(folder, manifest, weights, limits, device=device, stage=stage) as (submission, network):
         check_model(submission, resolve_device(device))
         flags = answer_flags(submission, network, resolve_device(device))
         entry = evaluate(submission)
-        flags += requery_flags(network)
+        flags += [] if manifest.randomized else requery_flags(network)
     return entry.model_copy(update={"flags": [*entry.flags, *flags]})

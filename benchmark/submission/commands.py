@@ -20,6 +20,7 @@ from benchmark.plan.suite import Suite, load_suite
 from benchmark.publish.summary import plot_fooling_curves
 from benchmark.registry import DATASETS
 from benchmark.runfolders import run_folder
+from benchmark.submission.adaptive import check_eot_backends, declared_adaptation
 from benchmark.submission.boxed import submit_boxed, validate_boxed
 from benchmark.submission.loading import Submission
 from benchmark.submission.manifest import MANIFEST, Manifest, load_manifest, submission_info
@@ -71,6 +72,8 @@ def check_fits_suite(manifest: Manifest, suite: Suite) -> None:
             f"it attacks {', '.join(attacked)}: give the model one of those inputs, or pick a suite "
             f"that attacks {spec.representation_name!r}"
         )
+    attacking = [attack for attack in suite.attacks if spec.representation_name in attack.budgets]
+    check_eot_backends(attacking, declared_adaptation(manifest), suite.name)
 
 
 def submit(

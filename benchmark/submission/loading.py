@@ -171,6 +171,7 @@ def check_model(submission: Submission, device: torch.device) -> dict[str, Any]:
         dataset=manifest.dataset,
         device=device,
         fix="fix the model or `input` in the manifest",
+        zero_gradient_ok=True,  # a masked submission is evaluated and flagged (adaptive.py)
     )
 
 
@@ -182,10 +183,13 @@ def check_network(
     dataset: str,
     device: torch.device,
     fix: str,
+    zero_gradient_ok: bool = False,
 ) -> dict[str, Any]:
     """One forward pass on ``samples`` of random audio through ``representation``: logits of shape
     (batch, classes of ``dataset``), finite, and an input gradient that exists, is finite and is
-    not all zero (gradient attacks need it). ``fix`` ends the message of a forward pass that raises."""
+    not all zero (gradient attacks need it; ``zero_gradient_ok``: all zero is allowed, for a
+    submission whose masking the harness flags). ``fix`` ends the message of a forward pass that
+    raises."""
     classes = len(DATASETS.get(dataset).classes)
     network = network.to(device)
     inputs = check_inputs(representation, samples, device).requires_grad_(True)
@@ -212,7 +216,7 @@ def check_network(
         labels = torch.arange(CHECK_BATCH, device=device) % classes
         F.cross_entropy(logits, labels).backward()
     gradient = inputs.grad
-    if gradient is None or not bool((gradient != 0).any()):
+    if gradient is None or not (zero_gradient_ok or bool((gradient != 0).any())):
         raise SubmissionError(
             f"no gradient reaches the model's input ({'none' if gradient is None else 'all zero'}); "
             f"gradient attacks need a differentiable path: remove detach(), torch.no_grad(), argmax "
@@ -227,4 +231,5 @@ def check_network(
         "output_shape": list(expected),
         "parameters": parameter_count(network),
         "architecture": architecture(network),
+        "zero_gradient": not bool((gradient != 0).any()),
     }

@@ -8,16 +8,18 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from benchmark.errors import SubmissionError, UnknownNameError
+from benchmark.defenses.base import DefenseSpec
+from benchmark.errors import SubmissionError
 from benchmark.jsonio import sha256_file
 from benchmark.models.hf_folder import PretrainedFolder, check_fits, read_pretrained, require_transformers
 from benchmark.models.reference import PICKLE_SUFFIXES
 from benchmark.paths import installed, project_root
-from benchmark.registry import DATASETS, REPRESENTATIONS, Registry
+from benchmark.registry import DATASETS
+from benchmark.submission.declared import InputSpec, check_defense, registered
 from benchmark.validation import Strict
 
 MANIFEST = "submission.toml"
@@ -28,49 +30,6 @@ IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
 def template() -> str:
     """The manifest template as messages name it: relative in a checkout, in full when installed."""
     return str(project_root() / TEMPLATE) if installed() else TEMPLATE
-
-
-def _registered(registry: Registry[Any], name: str) -> str:
-    """``name`` if registered (without importing it: the harness process stays light), else
-    the registry's error with close matches."""
-    if name not in registry:
-        try:
-            registry.get(name)
-        except UnknownNameError as error:
-            raise ValueError(str(error)) from None
-    return name
-
-
-class InputSpec(Strict):
-    """What the model takes: audio ``(B, 1, T)`` or a registered representation's output."""
-
-    model_config = ConfigDict(strict=True)  # TOML has types: "16000" is not a sample rate
-
-    domain: Literal["waveform", "representation"]
-    representation: str | None = Field(None, description="registry name (arb list representations)")
-    representation_params: dict[str, int | float | str | bool] = {}
-    sample_rate: int = Field(gt=0)
-    samples: int = Field(gt=0, description="input length in samples")
-
-    @field_validator("representation")
-    @classmethod
-    def _representation_is_registered(cls, value: str | None) -> str | None:
-        return value if value is None else _registered(REPRESENTATIONS, value)
-
-    @model_validator(mode="after")
-    def _representation_matches_domain(self) -> InputSpec:
-        has_representation = self.representation not in (None, "waveform")
-        if self.domain == "waveform" and (has_representation or self.representation_params):
-            raise ValueError('domain "waveform" takes raw audio: remove representation(_params)')
-        if self.domain == "representation" and not has_representation:
-            raise ValueError(
-                'domain "representation" needs representation = a name from `arb list representations`'
-            )
-        return self
-
-    @property
-    def representation_name(self) -> str:
-        return self.representation or "waveform"
 
 
 class Manifest(Strict):
@@ -95,8 +54,14 @@ class Manifest(Strict):
     input: InputSpec
     randomized: bool = Field(
         False,
-        description="true if the same input may give different logits (randomized defenses): the "
-        "box's same-input check is then skipped",
+        description="true if the same input may give different logits (a randomized forward): the "
+        "box's same-input checks are skipped, the model is judged over the suite's defense_draws "
+        "passes and attacked with EOT too",
+    )
+    defense: list[DefenseSpec] = Field(
+        [],
+        description="defenses the harness runs in front of the model, in order, as a suite writes "
+        'them: [{ name = "quantize", bits = 8 }] (arb list defenses)',
     )
 
     @field_validator("name")
@@ -118,7 +83,7 @@ class Manifest(Strict):
     @field_validator("dataset")
     @classmethod
     def _dataset_is_registered(cls, value: str) -> str:
-        return _registered(DATASETS, value)
+        return registered(DATASETS, value)
 
     @field_validator("weights")
     @classmethod
@@ -149,14 +114,15 @@ class Manifest(Strict):
             raise ValueError("huggingface replaces entry_point and weights: remove those two fields")
         if self.huggingface is not None and self.input.domain != "waveform":
             raise ValueError('a huggingface model takes raw audio: set input.domain = "waveform"')
+        check_defense(self.defense, self.input)
         return self
 
     def identity(self) -> dict[str, Any]:
         """The manifest as JSON data without the other kind's unset fields, so that a code
         submission's cell keys (and the targets drawn from them) stay what they were."""
         unused = {"huggingface"} if self.huggingface is None else {"entry_point", "weights"}
-        if not self.randomized:  # absent before the field existed: the cell keys stay what they were
-            unused.add("randomized")
+        # absent before the fields existed: the cell keys of a model without them stay what they were
+        unused |= {name for name in ("randomized", "defense") if not getattr(self, name)}
         return self.model_dump(mode="json", exclude=unused)
 
     @property
