@@ -37,7 +37,7 @@ def _linear_case(shape: tuple[int, ...], offset: float) -> tuple[Linear, torch.T
     weights = torch.randn(shape[1:], generator=generator)
     # inputs near both bounds, so clipping decides some elements' optimum
     inputs = torch.rand(shape, generator=generator) * 2 - 1
-    inputs[:, ..., :2] = 0.97
+    inputs[..., :2] = 0.97
     return Linear(weights, offset), inputs, torch.zeros(shape[0], dtype=torch.long)
 
 
@@ -47,7 +47,9 @@ def _optimum(model: Linear, inputs: torch.Tensor, bounds: Bounds) -> torch.Tenso
     return torch.where(model.weights > 0, low, high)
 
 
-@pytest.mark.parametrize("shape", [(3, 1, 24), (3, 1, 4, 6)], ids=["waveform", "representation"])
+@pytest.mark.parametrize(
+    "shape", [(3, 24), (3, 1, 24), (3, 1, 4, 6)], ids=["waveform", "channel-waveform", "representation"]
+)
 def test_square_reaches_the_linear_optimum_inside_the_ball(shape):
     bounds = Bounds(-1.0, 1.0)
     model, inputs, labels = _linear_case(shape, offset=100.0)  # never fooled: every query is spent

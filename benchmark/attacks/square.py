@@ -8,8 +8,8 @@ perturbation to +-eps (one sign per channel) and keep the change where the margi
 halved on the paper's schedule (``p_selection`` of the authors' code, rescaled to the query
 budget). It reads only logits, so it is the black-box check of gradient masking (AutoAttack's
 ``checks.py``); ART's ``SquareAttack`` needs images, this one takes the shapes the native
-attacks take: on ``(B, C, T)`` a window is a contiguous segment of ``p T`` samples, on
-``(B, C, F, T)`` a ``sqrt(p F T)``-sided square clipped to each side.
+attacks take: on a waveform, ``(B, T)`` or ``(B, C, T)``, a window is a contiguous segment of
+``p T`` samples; on ``(B, C, F, T)`` a ``sqrt(p F T)``-sided square clipped to each side.
 """
 
 from __future__ import annotations
@@ -65,12 +65,15 @@ class NativeSquare(Attack):
         return 0.0
 
     def run(self, model, inputs, labels, *, budget, bounds, targets):
-        if inputs.dim() not in (3, 4):
+        if inputs.dim() not in (2, 3, 4):
             raise ValueError(
-                f"attack {self.name!r}: inputs must be (B, C, T) or (B, C, F, T), got {tuple(inputs.shape)}"
+                f"attack {self.name!r}: inputs must be (B, T), (B, C, T) or (B, C, F, T), got "
+                f"{tuple(inputs.shape)}"
             )
+        lead = 1 if inputs.dim() == 2 else 2  # the axes before the windowed ones: batch (, channel)
         generator = torch.Generator(device=inputs.device).manual_seed(self.seed)
-        stripes = (*inputs.shape[:-1], 1) if inputs.dim() == 4 else inputs.shape  # 1D: every sample a stripe
+        # vertical stripes: one sign per column of a spectrogram, per sample of a waveform
+        stripes = (*inputs.shape[:-2], 1, inputs.shape[-1]) if inputs.dim() - lead == 2 else inputs.shape
         adversarial = self._signed(inputs, budget, bounds, self._signs(stripes, inputs, generator))
         with torch.no_grad():
             loss = margin(model(adversarial), labels)
@@ -79,10 +82,12 @@ class NativeSquare(Attack):
             if len(active) == 0:
                 break
             p = p_selection(self.p_init, iteration, self.queries - 1)
-            window = self._windows(inputs[active], p, generator)
-            signs = self._signs((len(active), inputs.shape[1]) + (1,) * (inputs.dim() - 2), inputs, generator)
+            window = self._windows(inputs[active], lead, p, generator)
+            shape = (len(active), *inputs.shape[1:lead]) + (1,) * (inputs.dim() - lead)
             current = adversarial[active]
-            proposal = self._signed(inputs[active], rows(budget, active), bounds, signs)
+            proposal = self._signed(
+                inputs[active], rows(budget, active), bounds, self._signs(shape, inputs, generator)
+            )
             candidate = torch.where(window, proposal, current)
             with torch.no_grad():
                 new_loss = margin(model(candidate), labels[active])
@@ -102,20 +107,19 @@ class NativeSquare(Attack):
         return (inputs + budget * signs).clamp(bounds.lower, bounds.upper)
 
     @staticmethod
-    def _windows(inputs: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
+    def _windows(inputs: torch.Tensor, lead: int, p: float, generator: torch.Generator) -> torch.Tensor:
         """A bool mask, broadcast over channels, of one random window per example covering about a
-        fraction ``p`` of the trailing (time, or frequency x time) axes."""
-        sides = inputs.shape[2:]
+        fraction ``p`` of the axes after the first ``lead`` (time, or frequency x time)."""
+        sides = inputs.shape[lead:]
         side = max(1, round((p * math.prod(sides)) ** (1 / len(sides))))
-        mask = torch.ones((len(inputs), 1) + (1,) * len(sides), dtype=torch.bool, device=inputs.device)
-        for axis, size in enumerate(sides):
+        shape = [len(inputs)] + [1] * (inputs.dim() - 1)
+        mask = torch.ones(shape, dtype=torch.bool, device=inputs.device)
+        for axis, size in enumerate(sides, lead):
             width = min(side, size)
             start = torch.randint(
                 0, size - width + 1, (len(inputs),), generator=generator, device=inputs.device
             )
             position = torch.arange(size, device=inputs.device)
             inside = (position >= start[:, None]) & (position < start[:, None] + width)
-            shape = [len(inputs), 1] + [1] * len(sides)
-            shape[2 + axis] = size
-            mask = mask & inside.view(shape)
+            mask = mask & inside.view([*shape[:axis], size, *shape[axis + 1 :]])
         return mask
