@@ -187,6 +187,7 @@ class Planner:
                 "budget_table": schedule.table,
                 "budgets": list(schedule.declared),
                 **{name: value for name, value in adaptive.items() if value != UNADAPTED[name]},
+                **({"name": spec.name} if spec.name is not None else {}),
             }
         )
         field = f"attack {spec.attack!r} max_examples"
@@ -196,7 +197,7 @@ class Planner:
             self._check_score_set(spec, examples)
         return AttackCellSpec(
             key=key,
-            **self._common(f"{entry} {spec.attack}/{backend}", entry, spec.attack, backend, examples),
+            **self._common(f"{entry} {spec.cell_label(backend)}", entry, spec.attack, backend, examples),
             model=entry,
             representation=model.representation,
             domain=spec.domain,
@@ -207,6 +208,7 @@ class Planner:
             scored=scored,
             budget_table=schedule.table,
             budgets=schedule.declared,
+            name=spec.name,
             **adaptive,
         )
 
