@@ -89,6 +89,7 @@ ATTACK_CLASSES: dict[str, str] = {
     "apgd/art": "benchmark.attacks.art_suite:ArtAPGD",
     "autoattack/art": "benchmark.attacks.art_suite:ArtAutoAttack",
     "square/art": "benchmark.attacks.art_suite:ArtSquare",
+    "square/native": "benchmark.attacks.square:NativeSquare",
     "lbfgs/native": "benchmark.attacks.lbfgs:NativeLBFGS",
 }
 

@@ -11,6 +11,7 @@ import pytest
 from benchmark import api
 from benchmark.leaderboard.compare import Comparison, compare_entries, metrics
 from benchmark.leaderboard.io import read_entry
+from benchmark.leaderboard.masking import convergence_flags
 from benchmark.plan.suite import Suite
 from benchmark.publish.boards import markdown_board
 from benchmark.publish.defenses import defense_tables
@@ -69,6 +70,26 @@ params = { steps = 2, rel_stepsize = 0.75 }
 eot = 3
 max_examples = 26
 budgets = { waveform = [0.03] }
+
+# the same PGD with twice the steps: its own name keeps its cell apart (not_converged compares them)
+[[attacks]]
+attack = "pgd"
+domain = "waveform"
+backends = ["native"]
+models = ["cnn2d_stft"]
+params = { steps = 4, rel_stepsize = 0.75 }
+name = "steps4"
+max_examples = 26
+budgets = { waveform = [0.03] }
+
+[[attacks]]
+attack = "square"
+domain = "waveform"
+backends = ["native"]
+models = ["cnn2d_stft_quantize"]
+params = { queries = 20 }
+max_examples = 26
+budgets = { waveform = [0.03] }
 """
 
 
@@ -81,16 +102,59 @@ def entries(tmp_path_factory):
 
 
 def test_undefended_entry_has_no_defense_record(entries):
-    (cell,) = entries["cnn2d_stft"].attacks
-    assert cell.defense is None and not entries["cnn2d_stft"].flags
+    for cell in entries["cnn2d_stft"].attacks:
+        assert cell.defense is None
+    assert not entries["cnn2d_stft"].flags
+
+
+def test_a_named_spec_runs_twice_the_steps_as_a_cell_of_its_own(entries):
+    cells = {cell.label: cell for cell in entries["cnn2d_stft"].attacks}
+    assert set(cells) == {"pgd/native @waveform", "pgd/native @waveform steps4"}
+    short, long = cells["pgd/native @waveform"], cells["pgd/native @waveform steps4"]
+    assert short.name is None and long.name == "steps4" and short.key != long.key
+    assert long.per_budget[0].gradient_evals_per_example == 2 * short.per_budget[0].gradient_evals_per_example
+    assert "name" not in short.model_dump()  # an unnamed cell dumps (and so compares) as before
+    # the masking check pairs the two (same attack and params but steps): any drop at all flags them
+    (flag,) = convergence_flags([short, long], tolerance=-1.0)
+    assert flag.code == "not_converged" and flag.attack == "pgd/native @waveform"
+    assert "not_converged" not in {f.code for f in entries["cnn2d_stft"].flags} or (
+        short.per_budget[0].robust_accuracy.segment - long.per_budget[0].robust_accuracy.segment > 0.03
+    )
+
+
+def test_square_on_a_defended_entry_spends_queries_only(entries):
+    (square,) = [cell for cell in entries["cnn2d_stft_quantize"].attacks if cell.attack == "square"]
+    assert square.label == "square/native @waveform" and square.defense.gradient_mode == "standard"
+    point = square.per_budget[0]
+    assert point.gradient_evals == 0 and 0 < point.forward_evals <= 20 * square.examples
+    # quantization zeroes every input gradient, so standard PGD moves nothing: queries alone fool more
+    standard = next(c for c in entries["cnn2d_stft_quantize"].attacks if c.label == "pgd/native @waveform")
+    assert point.robust_accuracy.segment < standard.per_budget[0].robust_accuracy.segment
+
+
+def test_two_specs_with_one_label_on_one_model_are_refused_with_the_fix():
+    suite = tomllib.loads(SUITE)
+    twin = {**suite["attacks"][-2]}
+    del twin["name"]
+    suite["attacks"].append(twin)
+    with pytest.raises(
+        ValueError,
+        match=r"attacks #1 and #6 both run 'pgd/native @waveform' on model "
+        r"'cnn2d_stft': give one of them a distinguishing name",
+    ):
+        Suite.model_validate(suite)
+    twin["name"] = "has space"
+    with pytest.raises(ValueError, match="name"):
+        Suite.model_validate(suite)
 
 
 def test_quantization_masks_standard_pgd_and_bpda_gets_through(entries):
     entry = entries["cnn2d_stft_quantize"]
-    standard, bpda = sorted(entry.attacks, key=lambda c: c.defense.gradient_mode == "bpda")
+    pgd = [cell for cell in entry.attacks if cell.attack == "pgd"]
+    standard, bpda = sorted(pgd, key=lambda c: c.defense.gradient_mode == "bpda")
     assert standard.defense.zero_gradient_fraction == 1.0 and bpda.defense.zero_gradient_fraction == 0.0
     assert standard.key != bpda.key and standard.key != entries["cnn2d_stft"].attacks[0].key
-    fooled = {cell.defense.gradient_mode: cell.per_budget[0].fooling_rate for cell in entry.attacks}
+    fooled = {cell.defense.gradient_mode: cell.per_budget[0].fooling_rate for cell in pgd}
     assert fooled["bpda"] > fooled["standard"] + 0.1
     for cell in (standard, bpda):
         assert cell.per_budget[0].gradient_evals_per_example == 2

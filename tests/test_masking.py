@@ -39,6 +39,8 @@ def test_zero_gradients_flag_carries_the_fraction():
     flags = defense_flags([_defended("pgd/native", ALL_RIGHT, zero=0.5)], tolerance=TOLERANCE, ids=len(IDS))
     assert [f.code for f in flags] == ["zero_gradients"] and "50.0%" in flags[0].message
     assert _codes([_defended("pgd/native", ALL_RIGHT, zero=0.0)]) == []
+    # a black-box attack never reads the gradient: its cell's evidence raises nothing
+    assert _codes([_defended("square/native", ALL_RIGHT, zero=1.0)]) == []
 
 
 def test_randomized_output_flag_is_once_per_entry():

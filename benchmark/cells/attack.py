@@ -291,6 +291,7 @@ def run_attack_cell(spec: AttackCellSpec, inputs: Inputs) -> AttackCell:
             ),
             "wall_time_s": 0.0,
             **({} if evidence is None else {"defense": evidence.record(spec, _chain(model.defenses))}),
+            **({} if spec.name is None else {"name": spec.name}),
         }
     )
 

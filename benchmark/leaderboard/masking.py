@@ -51,9 +51,12 @@ def _same_examples(a: AttackCell, b: AttackCell) -> bool:
 
 
 def evidence_flags(cells: Sequence[AttackCell]) -> list[Flag]:
-    """Zero / non-finite input gradients (per cell) and randomized output (once per entry)."""
+    """Zero / non-finite input gradients (per gradient cell: a black-box attack never uses them)
+    and randomized output (once per entry)."""
     flags = []
     for cell in cells:
+        if cell.attack in BLACK_BOX:
+            continue
         if cell.defense is not None and cell.defense.zero_gradient_fraction > 0:
             flags.append(
                 Flag(

@@ -179,6 +179,11 @@ class AttackCell(Record):
     defense: DefenseRecord | None = Field(
         None, exclude_if=lambda record: record is None, description="on a defended model (absent otherwise)"
     )
+    name: str | None = Field(
+        None,
+        exclude_if=lambda name: name is None,
+        description="the suite spec's distinguishing name (e.g. twice the steps), ending the label",
+    )
 
     @property
     def adaptive(self) -> bool:
@@ -188,12 +193,13 @@ class AttackCell(Record):
     @property
     def label(self) -> str:
         """``attack/backend``, marked when targeted, perturbing the waveform end to end, or adaptive
-        (BPDA, EOT): unique among an entry's cells (tables, plots and ``arb compare`` name cells by it)."""
+        (BPDA, EOT), then the spec's ``name`` if it has one: unique among an entry's cells (tables,
+        plots and ``arb compare`` name cells by it; the suite refuses specs that would collide)."""
         marks = (" targeted" if self.targeted else "") + (" @waveform" if self.domain == "waveform" else "")
         if self.defense is not None:
             marks += " bpda" if self.defense.gradient_mode == "bpda" else ""
             marks += f" eot{self.defense.eot}" if self.defense.eot > 1 else ""
-        return f"{self.attack}/{self.backend}{marks}"
+        return f"{self.attack}/{self.backend}{marks}" + (f" {self.name}" if self.name else "")
 
 
 class TransferResult(Record):

@@ -131,6 +131,7 @@ class Planner:
                 "budget_table": schedule.table,
                 "budgets": list(schedule.declared),
                 **{name: value for name, value in adaptive.items() if value != UNADAPTED[name]},
+                **({"name": spec.name} if spec.name is not None else {}),
             }
         )
         field = f"attack {spec.attack!r} max_examples"
@@ -140,7 +141,7 @@ class Planner:
             self._check_score_set(spec, examples)
         return AttackCellSpec(
             key=key,
-            **self._common(f"{entry} {spec.attack}/{backend}", entry, spec.attack, backend, examples),
+            **self._common(f"{entry} {spec.cell_label(backend)}", entry, spec.attack, backend, examples),
             model=entry,
             representation=model.representation,
             domain=spec.domain,
@@ -151,6 +152,7 @@ class Planner:
             scored=scored,
             budget_table=schedule.table,
             budgets=schedule.declared,
+            name=spec.name,
             **adaptive,
         )
 

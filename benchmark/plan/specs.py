@@ -58,6 +58,8 @@ class AttackCellSpec(CellSpec):
     eot: int = 1
     #: forward passes each adversarial example is judged over (a randomized defense: > 1)
     draws: int = 1
+    #: the spec's distinguishing name (two specs of one attack on one entry), if any
+    name: str | None = None
 
     @property
     def schedule(self) -> Schedule:

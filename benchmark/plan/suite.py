@@ -49,6 +49,17 @@ class AttackSpec(Strict):
     #: draws of a randomized defense (each draw counted). Left out of dumps at their defaults.
     bpda: bool = Field(False, exclude_if=lambda value: not value)
     eot: int = Field(1, ge=1, exclude_if=lambda value: value == 1)
+    #: tells this spec's cells from another spec's of the same attack on the same entry (e.g. one
+    #: with twice the steps): appended to their labels and keys. Left out of dumps when unset, so
+    #: cells without it keep their keys and labels.
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9_.+-]+$", exclude_if=lambda value: value is None)
+
+    def cell_label(self, backend: str) -> str:
+        """How the results name this spec's cell on a model: ``AttackCell.label``'s marks, so two
+        specs whose cells would share a label are caught before anything runs."""
+        marks = (" targeted" if self.targeted else "") + (" @waveform" if self.domain == "waveform" else "")
+        marks += (" bpda" if self.bpda else "") + (f" eot{self.eot}" if self.eot > 1 else "")
+        return f"{self.attack}/{backend}{marks}" + (f" {self.name}" if self.name else "")
 
 
 class TransferSpec(Strict):
@@ -104,6 +115,22 @@ def check_adaptive_attack(attack: AttackSpec, entry: str, spec: ModelSpec) -> No
             f"{where}: the waveform defense {waveform[0]!r} acts before the representation; "
             'set domain = "waveform"'
         )
+
+
+def _check_unique_labels(attacks: list[AttackSpec]) -> None:
+    """Results, tables and ``arb compare`` name an entry's cells by label: two specs whose cells on
+    one model would share one are refused in one line naming the fix."""
+    seen: dict[tuple[str, str], int] = {}
+    for number, attack in enumerate(attacks, 1):
+        for model in attack.models:
+            for backend in attack.backends:
+                label = attack.cell_label(backend)
+                first = seen.setdefault((model, label), number)
+                if first != number:
+                    raise ValueError(
+                        f"attacks #{first} and #{number} both run {label!r} on model {model!r}: give one "
+                        'of them a distinguishing name = "..." (e.g. name = "steps10")'
+                    )
 
 
 class Suite(Strict):
@@ -187,6 +214,7 @@ class Suite(Strict):
             MODELS.get(spec.architecture)
             REPRESENTATIONS.get(spec.representation)
             check_defended(entry, spec, self.models)
+        _check_unique_labels(self.attacks)
         for attack in self.attacks:
             for backend in attack.backends:
                 ATTACKS.get(f"{attack.attack}/{backend}")
