@@ -171,9 +171,11 @@ def read_manifest(folder: Path) -> Manifest:
         raise SubmissionError(f"{path}: {_describe(error)}") from None
 
 
-def inside(folder: Path, relative: str, what: str) -> Path:
-    """``folder/relative``, refused if it is absolute, climbs out with ``..``, or resolves (through
-    symlinks) outside the folder: submitted files stay in the submission."""
+def submitted_file(folder: Path, relative: str, what: str) -> Path:
+    """``folder/relative`` resolved, refused if it is absolute, climbs out with ``..``, or resolves
+    (through symlinks) outside the folder: submitted files stay in the submission. Stricter than
+    :func:`benchmark.paths.inside` (which accepts a ``..`` that stays inside and returns the path
+    unresolved), with a message per way out, since a submitter reads them."""
     path = Path(relative)
     if path.is_absolute():
         raise SubmissionError(f"{what} {relative!r} is an absolute path; give a path inside {folder}")
@@ -195,7 +197,7 @@ def module_file(folder: Path, manifest: Manifest) -> Path:
     relative = manifest.module.replace(".", "/")
     for candidate in (f"{relative}.py", f"{relative}/__init__.py"):
         if (folder / candidate).exists() or (folder / candidate).is_symlink():
-            return inside(folder, candidate, f"entry point module {manifest.module!r}: file")
+            return submitted_file(folder, candidate, f"entry point module {manifest.module!r}: file")
     raise SubmissionError(
         f"entry_point {manifest.entry_point!r}: no {relative}.py in {folder}; "
         f"fix entry_point or add the module"
@@ -214,10 +216,10 @@ def code_sha256(folder: Path) -> str:
 def pretrained_folder(folder: Path, relative: str, manifest: Manifest) -> PretrainedFolder:
     """The manifest's Hugging Face folder, checked without loading it: its files inside the
     submission, complete, safetensors only, no custom code, labels and sampling rate fitting."""
-    path = inside(folder, relative, "huggingface folder")
+    path = submitted_file(folder, relative, "huggingface folder")
     if path.is_dir():
         for child in sorted(path.iterdir()):
-            inside(folder, str(child.relative_to(folder)), "file")
+            submitted_file(folder, str(child.relative_to(folder)), "file")
     pretrained = read_pretrained(path)
     classes = getattr(DATASETS.get(manifest.dataset), "classes", None)  # per copy for `folder`
     check_fits(pretrained, classes=classes, dataset=manifest.dataset, sample_rate=manifest.input.sample_rate)
@@ -252,7 +254,7 @@ def load_manifest(folder: Path) -> tuple[Manifest, Path]:
     if manifest.huggingface is not None:
         return manifest, pretrained_folder(folder, manifest.huggingface, manifest).path
     module_file(folder, manifest)
-    weights = inside(folder, manifest.weights, "weights")
+    weights = submitted_file(folder, manifest.weights, "weights")
     if not weights.is_file():
         raise SubmissionError(
             f"weights file {manifest.weights!r} does not exist in {folder}; add it or fix `weights`"
