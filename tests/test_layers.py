@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "errors",
             "jsonio",
             "paths",
+            "runfolders",
             "validation",
             "progress",
             "registry",
