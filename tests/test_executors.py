@@ -7,6 +7,7 @@ must find every number equal. Bad execution flags fail in one line with nothing 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -222,7 +223,13 @@ def test_progress_prints_one_plain_line_per_cell_off_a_terminal(tiny, capsys):
         (["--jobs", "0"], "--jobs must be at least 1"),
         (["--threads", "999"], "--threads must be between 1 and"),
         (["--resident-mb", "-1"], "--resident-mb must be 0 or more"),
-        (["--ray-address", "127.0.0.1:9"], "--ray-address '127.0.0.1:9' is unreachable"),
+        pytest.param(
+            ["--ray-address", "127.0.0.1:9"],
+            "--ray-address '127.0.0.1:9' is unreachable",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("ray") is None, reason="the optional 'ray' extra is not installed"
+            ),
+        ),
     ],
 )
 def test_bad_execution_flags_are_one_line_errors(tiny, tmp_path, one_line_error, flags, message):
