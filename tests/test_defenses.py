@@ -18,6 +18,7 @@ from benchmark.budgets import Bounds
 from benchmark.defenses.base import DefenseSpec, build_defense
 from benchmark.defenses.chain import DefendedClassifier, judged_logits
 from benchmark.defenses.checks import randomized_output_fraction, zero_gradient_fraction
+from benchmark.defenses.mp3 import band_edge
 from benchmark.errors import BenchmarkError
 from benchmark.paths import project_root
 from benchmark.plan.suite import Suite
@@ -102,7 +103,7 @@ def _input_gradient(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return x.grad
 
 
-def test_bpda_passes_the_identity_gradient_and_standard_mode_passes_zero():
+def test_bpda_passes_the_surrogate_gradient_and_standard_mode_passes_zero():
     network, x = _linear(), torch.rand(2, 8) * 0.5
     identity = DefendedClassifier([], None, network)
     for name in ("quantize", "mp3") if shutil.which("ffmpeg") else ("quantize",):
@@ -110,7 +111,24 @@ def test_bpda_passes_the_identity_gradient_and_standard_mode_passes_zero():
         standard = _input_gradient(DefendedClassifier(chain, nn.Identity(), network), x)
         bpda = _input_gradient(DefendedClassifier(chain, nn.Identity(), network, bpda=True), x)
         assert torch.count_nonzero(standard) == 0
-        assert torch.allclose(bpda, _input_gradient(identity, x))
+        if name == "quantize":  # the identity
+            assert torch.allclose(bpda, _input_gradient(identity, x))
+        else:  # the low-pass at the codec's band edge
+            lowpass = _defense("lowpass", cutoff=band_edge(64, 16000))
+            expected = _input_gradient(DefendedClassifier([lowpass], nn.Identity(), network), x)
+            assert torch.allclose(bpda, expected) and not torch.allclose(bpda, _input_gradient(identity, x))
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed (apt-get install ffmpeg)")
+def test_mp3_band_edge_is_lames_lowpass_and_the_surrogate_tracks_the_codec():
+    # LAME keeps about 7.2 kHz of 8 at 16 kHz, and cuts lower as the bitrate falls at 44.1 kHz
+    assert 0.85 < band_edge(64, 16000) < 0.95
+    assert band_edge(32, 44100) < band_edge(64, 44100) < band_edge(128, 44100)
+    noise = torch.from_numpy(np.random.default_rng(1).standard_normal((2, 16000)).astype(np.float32)) * 0.1
+    mp3 = _defense("mp3", bitrate=64)
+    decoded = mp3(noise)
+    # white noise loses its top ~10 % of the band: the low-pass is far closer to the codec than x
+    assert (decoded - mp3.surrogate(noise)).norm() < 0.6 * (decoded - noise).norm()
 
 
 def test_zero_gradient_evidence_flags_a_round_in_forward():
@@ -273,3 +291,28 @@ def test_adversarial_training_batch_is_a_pgd_adversarial_inside_the_ball():
     assert "adversarial" not in TrainingRecipe().model_dump()  # cards of standard recipes unchanged
     with pytest.raises(ValueError, match="no pitch_shift"):
         TrainingRecipe(adversarial=recipe, pitch_shift=(0.9,))
+
+
+def test_a_bpda_cell_key_names_the_surrogates_and_a_standard_one_does_not():
+    """A cached BPDA result holds only for the surrogate it was computed with: changing a defense's
+    surrogate must re-run its BPDA cells and keep every other key."""
+    from benchmark.plan.facts import DataFacts, ModelFacts
+    from benchmark.plan.planner import plan_suite
+    from benchmark.plan.suite import load_suite
+
+    suite = load_suite("defenses")
+    tracks = tuple(i // 13 for i in range(130))
+
+    def keys(surrogates: tuple[str, ...]) -> dict[tuple[str, bool, str], str]:
+        models = {
+            entry: ModelFacts(entry, spec.representation, Bounds(-1.0, 1.0), True, {}, False, surrogates)
+            for entry, spec in suite.models.items()
+        }
+        plan = plan_suite(suite, DataFacts({"name": "synth10"}, 130, tracks), models)
+        return {(c.model, c.bpda, c.label): c.key for c in plan.cells if c.kind == "attack"}
+
+    old, new = keys(("mp3:identity",)), keys(("mp3:lowpass",))
+    assert old.keys() == new.keys()
+    changed = {cell for cell in old if old[cell] != new[cell]}
+    assert changed and all(bpda for _, bpda, _ in changed)
+    assert changed == {cell for cell in old if cell[1]}

@@ -11,7 +11,7 @@ import pytest
 from benchmark import catalog
 from benchmark.errors import UnknownNameError
 from benchmark.paths import project_root
-from benchmark.registry import MODELS, REGISTRIES, SUITES, Kind, Registry
+from benchmark.registry import DEFENSES, MODELS, REGISTRIES, SUITES, Kind, Registry
 
 PACKAGE = project_root() / "benchmark"
 
@@ -50,6 +50,11 @@ def test_describe_is_the_summary_or_the_first_docstring_line():
         == "2D spectrogram CNN of Koerich et al. 2020, Table I; input (B, C, F, N), output logits."
     )
     assert SUITES.describe("quick").startswith("Koerich et al. 2020 models on synth10")
+    # a defense says what an attacker must know before its source
+    assert DEFENSES.describe("mp3").startswith(
+        "[waveform; gradient none, BPDA surrogate: lowpass at the encoder's measured band edge] MP3 at"
+    )
+    assert DEFENSES.describe("noise").startswith("[waveform; gradient exact, randomized] Additive")
 
 
 def test_unknown_name_lists_close_matches_in_one_line():

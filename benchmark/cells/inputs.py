@@ -75,6 +75,7 @@ class LoadedModel:
             representation.invertible,
             self.identity,
             self.randomized or randomized(self.defenses),
+            tuple(f"{d.name}:{d.surrogate_name}" for d in self.defenses if d.gradient != "exact"),
         )
 
     def defended(self, *, end_to_end: bool, bpda: bool = False) -> torch.nn.Module:

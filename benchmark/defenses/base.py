@@ -42,6 +42,15 @@ class Defense(nn.Module):
     #: what the backward pass of BPDA differentiates instead of :meth:`forward`
     surrogate_name: ClassVar[str] = "identity"
 
+    @classmethod
+    def summary(cls) -> str:
+        """What ``arb list defenses --describe`` prints: what an attacker must know, then the source."""
+        surrogate = f", BPDA surrogate: {cls.surrogate_name}" if cls.gradient != "exact" else ""
+        gradient = f"{cls.gradient}{surrogate}"
+        randomness = ", randomized" if cls.randomized else ""
+        doc = (cls.__doc__ or "").strip().splitlines()
+        return f"[{cls.domain}; gradient {gradient}{randomness}] {doc[0] if doc else ''}".rstrip()
+
     def surrogate(self, inputs: torch.Tensor) -> torch.Tensor:
         """The differentiable stand-in BPDA uses for the backward pass (Athalye et al. 2018, sec.
         4.1: the identity where the defense approximately preserves its input)."""

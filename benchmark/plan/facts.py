@@ -27,6 +27,9 @@ class ModelFacts:
     identity: dict[str, Any]
     #: whether a defense of the model draws randomness at every forward pass
     randomized: bool = False
+    #: the BPDA surrogate of each defense without an exact gradient, in chain order: a BPDA cell's
+    #: result depends on them, so they enter its key (a changed surrogate is a new cell)
+    surrogates: tuple[str, ...] = ()
 
     @property
     def domain(self) -> str:

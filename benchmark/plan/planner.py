@@ -131,6 +131,7 @@ class Planner:
                 "budget_table": schedule.table,
                 "budgets": list(schedule.declared),
                 **{name: value for name, value in adaptive.items() if value != UNADAPTED[name]},
+                **({"surrogates": list(model.surrogates)} if spec.bpda and model.surrogates else {}),
                 **({"name": spec.name} if spec.name is not None else {}),
             }
         )
