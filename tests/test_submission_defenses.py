@@ -13,20 +13,25 @@ import pytest
 import torch
 from safetensors.torch import save_file
 from test_submission import EXAMPLE, FORWARD, TINY_SUITE, edit, submit
+from tiny_suite import fgsm
 
 from benchmark.cli import main
 from benchmark.defenses.waveform import GaussianNoise, LowPass, Quantize
 from benchmark.leaderboard.io import read_entry
-from benchmark.plan.suite import AttackSpec
+from benchmark.plan.suite import AttackSpec, load_suite
 from benchmark.submission import box as box_module
 from benchmark.submission.adaptive import EOT_DRAWS, Adaptation, adaptation, declared_adaptation, variants
-from benchmark.submission.manifest import read_manifest
+from benchmark.submission.evaluate import check_planned_gradients
+from benchmark.submission.manifest import read_manifest, submission_info
 
 needs_box = pytest.mark.skipif(
     box_module.sandbox_problem() is not None, reason=f"no sandbox here: {box_module.sandbox_problem()}"
 )
+QUANTIZE = 'defense = [{ name = "quantize", bits = 8 }]'
 ROUNDED = "spectrogram = torch.round(spectrogram * 16) / 16\n        " + FORWARD
 SUITE = TINY_SUITE.replace("batch_size = 32", "batch_size = 32\ndefense_draws = 3")
+#: and Linf FGSM from the audio: the only attack that reaches a waveform defense before an STFT
+FROM_AUDIO = SUITE + "\n" + fgsm("cnn1d_gammatone_waveform", domain="waveform", waveform=[0.005, 0.02, 0.05])
 
 WAVEFORM_MODEL = '''
 import torch
@@ -194,12 +199,6 @@ BAD = {
         'defense = [{ name = "squeeze", bit = 5 }]',
         "field 'defense': defense 'squeeze' has no parameter 'bit'; did you mean 'bits'?",
     ),
-    "domain that does not fit the input": (
-        "example",
-        'defense = [{ name = "quantize", bits = 8 }]',
-        "field 'defense': 'quantize' acts on the waveform, but the model takes input.domain = "
-        '"representation" (stft)',
-    ),
     "wrong domain order": (
         "example",
         'defense = [{ name = "squeeze", bits = 5 }, { name = "quantize" }]',
@@ -223,4 +222,56 @@ def test_bad_defense_declarations_fail_before_any_code_runs(case, example, suite
     output = tmp_path / "lb"
     assert submit(example, suite, output) == 2
     assert expected in one_line_error()
+    assert not output.exists()
+
+
+@needs_box
+def test_a_waveform_defense_before_an_stft_submission_is_attacked_from_the_audio(example, tmp_path):
+    """Only the end-to-end attack runs (one on the STFT would skip the quantizer), standard and
+    BPDA, and the run's gradients are the ones estimated before it."""
+    suite = tmp_path / "tiny_submit.toml"
+    suite.write_text(FROM_AUDIO)
+    declare(example, QUANTIZE)
+    manifest = read_manifest(example)
+    info = submission_info(example, manifest)
+    estimate = check_planned_gradients(load_suite(str(suite)), manifest, info, limit=10**9)
+    output = tmp_path / "lb"
+    assert submit(example, suite, output) == 0
+    entry = entry_of(output, EXAMPLE.name)
+    standard, bpda = entry.attacks
+    assert (standard.label, bpda.label) == ("fgsm/native @waveform", "fgsm/native @waveform bpda")
+    assert standard.domain == bpda.domain == "waveform"
+    assert standard.defense.chain == bpda.defense.chain == [{"name": "quantize", "bits": 8}]
+    assert (standard.defense.gradient_mode, bpda.defense.gradient_mode) == ("standard", "bpda")
+    assert standard.defense.zero_gradient_fraction == 1.0 and bpda.defense.zero_gradient_fraction == 0.0
+    assert [p.budget for p in bpda.per_budget] == [0.005, 0.02, 0.05]
+    assert [p.fooling_rate for p in standard.per_budget] == [0.0] * 3  # the quantizer zeroes its gradient
+    assert bpda.per_budget[-1].robust_accuracy.segment < standard.per_budget[-1].robust_accuracy.segment
+    assert {"zero_gradients", "adaptive_beats_standard"} <= {flag.code for flag in entry.flags}
+    assert [p.gradient_evals_per_example for c in entry.attacks for p in c.per_budget] == [1.0] * 6
+    assert estimate == 2 * 3 * 30  # 2 cells x 3 budgets x 30 segments, not the STFT attack's 2 x 2 x 30
+
+
+def test_without_attacks_from_the_audio_a_waveform_defense_before_stft_is_refused(
+    example, suite, tmp_path, one_line_error
+):
+    declare(example, QUANTIZE)
+    edit(example / "model.py", "import torch", 'raise RuntimeError("submitted code ran")\nimport torch')
+    output = tmp_path / "lb"
+    assert submit(example, suite, output) == 2
+    assert one_line_error() == (
+        "arb: error: field 'defense': 'quantize' acts on the waveform in front of input 'stft', so only "
+        "attacks from the audio (domain = \"waveform\", waveform budgets) reach it, and suite 'tiny_submit' "
+        "has none: use a suite whose attacks run from the audio (e.g. --suite defenses), or remove "
+        "'quantize' from the chain"
+    )
+    assert not output.exists()
+
+
+def test_a_representation_defense_on_a_waveform_input_is_refused(waveform, suite, tmp_path, one_line_error):
+    edit(waveform / "submission.toml", QUANTIZE, 'defense = [{ name = "squeeze", bits = 5 }]')
+    output = tmp_path / "lb"
+    assert submit(waveform, suite, output) == 2
+    expected = "field 'defense': 'squeeze' acts on the representation, but the model takes input.domain = "
+    assert expected + '"waveform" (raw audio, no representation to act on)' in one_line_error()
     assert not output.exists()

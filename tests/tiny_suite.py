@@ -32,11 +32,13 @@ def _toml(value: object) -> str:
     return json.dumps(value)
 
 
-def fgsm(model: str, **budgets: list[float]) -> str:
-    """One native FGSM attack on ``model`` over ``budgets`` per representation (or ``waveform``)."""
+def fgsm(model: str, *, domain: str = "representation", **budgets: list[float]) -> str:
+    """One native FGSM attack on ``model`` over ``budgets`` per representation (or ``waveform``),
+    perturbing ``domain`` (written out only when not the default)."""
+    perturbs = "" if domain == "representation" else f"domain = {_toml(domain)}\n"
     return f"""[[attacks]]
 attack = "fgsm"
-backends = ["native"]
+{perturbs}backends = ["native"]
 models = ["{model}"]
 budgets = {_toml(budgets)}
 """

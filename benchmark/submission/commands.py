@@ -22,6 +22,7 @@ from benchmark.registry import DATASETS
 from benchmark.runfolders import run_folder
 from benchmark.submission.adaptive import check_eot_backends, declared_adaptation
 from benchmark.submission.boxed import submit_boxed, validate_boxed
+from benchmark.submission.declared import attacks_submission, end_to_end_link
 from benchmark.submission.loading import Submission
 from benchmark.submission.manifest import MANIFEST, Manifest, load_manifest, submission_info
 from benchmark.submission.sandbox import Limits, run_worker
@@ -45,7 +46,8 @@ def validate(
 
 
 def check_fits_suite(manifest: Manifest, suite: Suite) -> None:
-    """The suite must evaluate the data and input the model was built for: one line naming the fix."""
+    """The suite must evaluate the data and input the model was built for, and attack it (from the
+    audio where a waveform defense sits before a representation input): one line naming the fix."""
     where = f"suite {suite.name!r}"
     if manifest.dataset != suite.dataset:
         raise SubmissionError(
@@ -65,15 +67,30 @@ def check_fits_suite(manifest: Manifest, suite: Suite) -> None:
             f"input.samples {spec.samples} does not match {where}: "
             f"it cuts {suite.segment_seconds:g} s segments, {samples} samples; set input.samples = {samples}"
         )
-    attacked = suite.attacked_inputs()
-    if spec.representation_name not in attacked:
-        raise SubmissionError(
-            f"{where} has no attack budgets for input {spec.representation_name!r}; "
-            f"it attacks {', '.join(attacked)}: give the model one of those inputs, or pick a suite "
-            f"that attacks {spec.representation_name!r}"
-        )
-    attacking = [attack for attack in suite.attacks if spec.representation_name in attack.budgets]
+    attacking = [attack for attack in suite.attacks if attacks_submission(attack, manifest.defense, spec)]
+    if not attacking:
+        raise SubmissionError(_unattacked(manifest, suite))
     check_eot_backends(attacking, declared_adaptation(manifest), suite.name)
+
+
+def _unattacked(manifest: Manifest, suite: Suite) -> str:
+    """Why no attack of ``suite`` runs on the submission, and the fix: a waveform defense in front
+    of a representation input needs attacks from the audio; any other input, budgets for it."""
+    spec, where = manifest.input, f"suite {suite.name!r}"
+    link = end_to_end_link(manifest.defense, spec)
+    if link is not None:
+        return (
+            f"field 'defense': {link!r} acts on the waveform in front of input {spec.representation_name!r}, "
+            f'so only attacks from the audio (domain = "waveform", waveform budgets) reach it, and {where} '
+            f"has none: use a suite whose attacks run from the audio (e.g. --suite defenses), or remove "
+            f"{link!r} from the chain"
+        )
+    attacked = suite.attacked_inputs()
+    return (
+        f"{where} has no attack budgets for input {spec.representation_name!r}; "
+        f"it attacks {', '.join(attacked)}: give the model one of those inputs, or pick a suite "
+        f"that attacks {spec.representation_name!r}"
+    )
 
 
 def submit(

@@ -24,6 +24,7 @@ from benchmark.plan.suite import AttackSpec, Suite
 from benchmark.registry import DATASETS
 from benchmark.runtime import resolve_device
 from benchmark.submission.adaptive import CHAIN, declared_adaptation, variants
+from benchmark.submission.declared import attacks_submission
 from benchmark.submission.loading import (
     Submission,
     architecture,
@@ -65,9 +66,11 @@ class ManifestModel:
 
     def attacked_by(self, spec: AttackSpec) -> list[str]:
         """The suite's standard protocol: every attack spec with budgets for the submission's
-        representation, through each of its backends. Transfer experiments pair the suite's own
-        models and do not apply."""
-        return [self.name] if self.manifest.input.representation_name in spec.budgets else []
+        representation (only the end-to-end ones from the audio where a waveform defense sits in
+        front of a representation input: :func:`attacks_submission`), through each of its
+        backends. Transfer experiments pair the suite's own models and do not apply."""
+        manifest = self.manifest
+        return [self.name] if attacks_submission(spec, manifest.defense, manifest.input) else []
 
     def variants(self, spec: AttackSpec) -> list[AttackSpec]:
         """Each spec as written and, where the submission calls for it, adapted (BPDA / EOT)."""
