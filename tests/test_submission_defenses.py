@@ -30,8 +30,21 @@ needs_box = pytest.mark.skipif(
 QUANTIZE = 'defense = [{ name = "quantize", bits = 8 }]'
 ROUNDED = "spectrogram = torch.round(spectrogram * 16) / 16\n        " + FORWARD
 SUITE = TINY_SUITE.replace("batch_size = 32", "batch_size = 32\ndefense_draws = 3")
-#: and Linf FGSM from the audio: the only attack that reaches a waveform defense before an STFT
-FROM_AUDIO = SUITE + "\n" + fgsm("cnn1d_gammatone_waveform", domain="waveform", waveform=[0.005, 0.02, 0.05])
+#: and Linf FGSM from the audio, standard and (on a quantized entry, like the defenses suite) BPDA:
+#: the only attacks that reach a waveform defense before an STFT input
+FROM_AUDIO = (
+    SUITE
+    + """
+[models.cnn1d_gammatone_waveform_quantize]
+undefended = "cnn1d_gammatone_waveform"
+defense = [{ name = "quantize", bits = 8 }]
+
+"""
+    + fgsm("cnn1d_gammatone_waveform", domain="waveform", waveform=[0.005, 0.02, 0.05])
+    + fgsm("cnn1d_gammatone_waveform_quantize", domain="waveform", waveform=[0.005, 0.02, 0.05]).replace(
+        "backends", "bpda = true\nbackends"
+    )
+)
 
 WAVEFORM_MODEL = '''
 import torch
@@ -227,8 +240,9 @@ def test_bad_defense_declarations_fail_before_any_code_runs(case, example, suite
 
 @needs_box
 def test_a_waveform_defense_before_an_stft_submission_is_attacked_from_the_audio(example, tmp_path):
-    """Only the end-to-end attack runs (one on the STFT would skip the quantizer), standard and
-    BPDA, and the run's gradients are the ones estimated before it."""
+    """Only the end-to-end attacks run (one on the STFT would skip the quantizer), standard and
+    BPDA, each once (the suite's own BPDA spec is the standard one's adapted version), and the
+    run's gradients are the ones estimated before it."""
     suite = tmp_path / "tiny_submit.toml"
     suite.write_text(FROM_AUDIO)
     declare(example, QUANTIZE)

@@ -245,17 +245,23 @@ def plan_suite(
     checked. ``attacked_by`` picks the entries an attack spec runs on (default: the spec's own
     ``models``; a submission is attacked by every spec with budgets for its representation);
     ``variants`` turns each spec into the versions that run (default: itself; a defended or
-    randomized submission adds its adaptive version)."""
+    randomized submission adds its adaptive version). A cell two specs plan alike (a submission's
+    adapted version of a spec the suite already adapts, e.g. the ``defenses`` suite's ``bpda = true``
+    PGD) is planned once: a suite's own labels are unique, so only such a repeat is dropped."""
     planner = Planner(suite, data, models)
     pick = attacked_by or (lambda spec: spec.models)
     expand = variants or (lambda spec: [spec])
-    cells: list[AnyCellSpec] = [
+    attack_cells = (
         planner.attack_cell(variant, entry, backend)
         for spec in suite.attacks
         for entry in pick(spec)
         for variant in expand(spec)
         for backend in variant.backends
-    ]
+    )
+    unique: dict[str, AnyCellSpec] = {}
+    for cell in attack_cells:
+        unique.setdefault(cell.key, cell)
+    cells = list(unique.values())
     for transfer in suite.transfer:
         if {transfer.source, transfer.target} <= models.keys():
             cells += planner.transfer_cells(transfer)
