@@ -47,6 +47,13 @@ def unpack(text: str, count: int) -> np.ndarray:
     return np.unpackbits(packed, count=count).astype(bool)
 
 
+def differing(old: str, new: str) -> tuple[int, int] | None:
+    """How many of two packed outcome strings' bits differ, and of how many (the byte padding
+    included: at most 7 bits over the examples); None where their lengths differ."""
+    a, b = (np.unpackbits(np.frombuffer(base64.b64decode(text), dtype=np.uint8)) for text in (old, new))
+    return (int(np.count_nonzero(a != b)), len(a)) if len(a) == len(b) else None
+
+
 def robust(clean_correct: np.ndarray, adversarial_correct: np.ndarray) -> np.ndarray:
     """RobustBench's robust outcome: correct when clean *and* under attack, so robust <= clean
     for every example and hence for every mean over examples."""

@@ -60,12 +60,16 @@ def test_a_perturbed_number_fails_with_a_readable_diff(copy, capsys):
         assert text in row, text
 
 
-def test_drift_within_tolerance_passes_and_counts_are_exact(copy, capsys):
+def test_drift_within_tolerance_passes_and_counts_move_by_one_percent_at_most(copy, capsys):
+    """quick declares counts rel 0.01: one example stopping a step earlier on another CPU passes,
+    a counting change does not."""
     change(copy / CNN2D, lambda d: point(d, "fgsm", "native", 0.01).update(fooling_rate=0.62))
     assert compare(QUICK, copy, capsys)[0] == 0
-    change(copy / CNN2D, lambda d: point(d, "bim_b", "art", 0.03).update(gradient_evals=1301))
+    change(copy / CNN2D, lambda d: point(d, "bim_b", "art", 0.03).update(gradient_evals=1301))  # was 1300
+    assert compare(QUICK, copy, capsys)[0] == 0
+    change(copy / CNN2D, lambda d: point(d, "bim_b", "art", 0.03).update(gradient_evals=1314))
     code, out = compare(QUICK, copy, capsys)
-    assert code == 1 and "gradient_evals" in out and "counts: exact" in out
+    assert code == 1 and "gradient_evals" in out and "counts: rel 0.01" in out
 
 
 def test_tolerances_come_from_the_reference_files_suite(copy, tmp_path, capsys):
@@ -107,3 +111,27 @@ def test_every_numeric_field_has_a_tolerance_category():
         for (where, metric), value in metrics(read_entry(path)).items():
             text = isinstance(value, str)  # packed outcomes, ids, names: compared exactly
             assert where == "flags" or text or metric.rsplit(".", 1)[-1] in CATEGORIES, metric
+
+
+def _flip(text: str, count: int) -> str:
+    """``text``'s packed outcomes with the first ``count`` example bits flipped."""
+    import base64
+
+    import numpy as np
+
+    bits = np.unpackbits(np.frombuffer(base64.b64decode(text), dtype=np.uint8))
+    bits[:count] ^= 1
+    return base64.b64encode(np.packbits(bits).tobytes()).decode("ascii")
+
+
+def test_per_example_outcomes_may_differ_on_the_accuracy_tolerances_share(copy, capsys):
+    """quick: 260 segments packed in 264 bits, abs 0.02: 5 flipped examples pass (5.28 allowed), 6
+    fail, naming the rule; the accuracies are left as they were, so only the bits drift."""
+    path = ("fgsm", "native", 0.01)
+    original = point(json.loads((copy / CNN2D).read_text()), *path)["correct"]["segment"]
+    assert len(original) == 44  # 33 bytes of base64: 264 bits
+    change(copy / CNN2D, lambda d: point(d, *path)["correct"].update(segment=_flip(original, 5)))
+    assert compare(QUICK, copy, capsys)[0] == 0
+    change(copy / CNN2D, lambda d: point(d, *path)["correct"].update(segment=_flip(original, 6)))
+    code, out = compare(QUICK, copy, capsys)
+    assert code == 1 and "1 beyond tolerance" in out and "6 of 264 differ" in out and "correct.segment" in out

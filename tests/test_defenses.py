@@ -18,7 +18,7 @@ from benchmark.budgets import Bounds
 from benchmark.defenses.base import DefenseSpec, build_defense
 from benchmark.defenses.chain import DefendedClassifier, judged_logits
 from benchmark.defenses.checks import randomized_output_fraction, zero_gradient_fraction
-from benchmark.defenses.mp3 import band_edge
+from benchmark.defenses.mp3 import band_edge, surrogate_cutoff
 from benchmark.errors import BenchmarkError
 from benchmark.paths import project_root
 from benchmark.plan.suite import Suite
@@ -114,7 +114,7 @@ def test_bpda_passes_the_surrogate_gradient_and_standard_mode_passes_zero():
         if name == "quantize":  # the identity
             assert torch.allclose(bpda, _input_gradient(identity, x))
         else:  # the low-pass at the codec's band edge
-            lowpass = _defense("lowpass", cutoff=band_edge(64, 16000))
+            lowpass = _defense("lowpass", cutoff=surrogate_cutoff(64, 16000))
             expected = _input_gradient(DefendedClassifier([lowpass], nn.Identity(), network), x)
             assert torch.allclose(bpda, expected) and not torch.allclose(bpda, _input_gradient(identity, x))
 
@@ -124,11 +124,14 @@ def test_mp3_band_edge_is_lames_lowpass_and_the_surrogate_tracks_the_codec():
     # LAME keeps about 7.2 kHz of 8 at 16 kHz, and cuts lower as the bitrate falls at 44.1 kHz
     assert 0.85 < band_edge(64, 16000) < 0.95
     assert band_edge(32, 44100) < band_edge(64, 44100) < band_edge(128, 44100)
+    # the surrogate's transition band (6.6 / 62 of Nyquist for 63 taps) ends at the edge
+    assert surrogate_cutoff(64, 16000) == pytest.approx(band_edge(64, 16000) - 3.3 / 62)
     noise = torch.from_numpy(np.random.default_rng(1).standard_normal((2, 16000)).astype(np.float32)) * 0.1
     mp3 = _defense("mp3", bitrate=64)
     decoded = mp3(noise)
-    # white noise loses its top ~10 % of the band: the low-pass is far closer to the codec than x
-    assert (decoded - mp3.surrogate(noise)).norm() < 0.6 * (decoded - noise).norm()
+    # white noise loses its top ~10 % of the band: the low-pass is closer to the codec than x is
+    # (0.67 of the identity's error here; it also cuts the top of the band the codec keeps)
+    assert (decoded - mp3.surrogate(noise)).norm() < 0.75 * (decoded - noise).norm()
 
 
 def test_zero_gradient_evidence_flags_a_round_in_forward():
