@@ -17,10 +17,18 @@ from tiny_suite import fgsm
 
 from benchmark.cli import main
 from benchmark.defenses.waveform import GaussianNoise, LowPass, Quantize
+from benchmark.errors import SubmissionError
 from benchmark.leaderboard.io import read_entry
 from benchmark.plan.suite import AttackSpec, load_suite
 from benchmark.submission import box as box_module
-from benchmark.submission.adaptive import EOT_DRAWS, Adaptation, adaptation, declared_adaptation, variants
+from benchmark.submission.adaptive import (
+    EOT_DRAWS,
+    Adaptation,
+    adaptation,
+    check_eot_backends,
+    declared_adaptation,
+    variants,
+)
 from benchmark.submission.evaluate import check_planned_gradients
 from benchmark.submission.manifest import read_manifest, submission_info
 
@@ -46,7 +54,7 @@ defense = [{ name = "quantize", bits = 8 }]
     )
 )
 
-WAVEFORM_MODEL = '''
+WAVEFORM_MODEL = """
 import torch
 from torch import nn
 
@@ -63,7 +71,7 @@ class TinyWaveformNet(nn.Module):
 
 def build() -> nn.Module:
     return TinyWaveformNet()
-'''
+"""
 
 WAVEFORM_MANIFEST = """
 name = "tiny-waveform"
@@ -129,6 +137,20 @@ def test_which_adaptive_attacks_a_submission_needs():
     assert variants(spec, None) == [spec]
     plain, adapted = variants(spec, Adaptation(bpda=True, eot=3))
     assert plain == spec and (adapted.bpda, adapted.eot, adapted.budgets) == (True, 3, spec.budgets)
+    # a suite's own adaptation (for its defended entries) gives way to the submission's
+    suites_eot = spec.model_copy(update={"eot": 3})
+    assert variants(suites_eot, None) == [spec]
+    assert variants(suites_eot, Adaptation(bpda=True, eot=1))[1].eot == 1
+    # Square takes no gradient: not adapted, and not refused for a randomized submission
+    square = AttackSpec(attack="square", backends=["native", "art"], models=["m"], budgets={"stft": [0.01]})
+    assert variants(square, Adaptation(bpda=True, eot=3)) == [square]
+    check_eot_backends([spec, square], Adaptation(bpda=False, eot=3), "s")
+    with pytest.raises(SubmissionError, match=r"attack 'fgsm' through backend 'art' cannot do"):
+        check_eot_backends(
+            [square, spec.model_copy(update={"attack": "fgsm", "backends": ["art"]})],
+            Adaptation(bpda=False, eot=3),
+            "s",
+        )
 
 
 def test_a_declared_chain_enters_the_identity_only_when_set(example):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from benchmark.defenses.base import Defense, defense_class
 from benchmark.errors import SubmissionError
+from benchmark.leaderboard.masking import BLACK_BOX
 from benchmark.plan.suite import AttackSpec
 from benchmark.registry import ATTACKS
 from benchmark.submission.manifest import Manifest
@@ -48,10 +49,15 @@ def declared_adaptation(manifest: Manifest) -> Adaptation | None:
 
 
 def variants(spec: AttackSpec, adapted: Adaptation | None) -> list[AttackSpec]:
-    """``spec`` as the suite wrote it, then its adapted version (if the submission needs one)."""
-    if adapted is None:
-        return [spec]
-    return [spec, spec.model_copy(update={"bpda": adapted.bpda, "eot": adapted.eot})]
+    """``spec`` as a standard attack, then its adapted version (if the submission needs one): a
+    suite's own ``bpda`` / ``eot`` are for its defended entries, a submission gets what its
+    declaration calls for (the planner runs a cell two specs share once). A
+    black-box attack (Square) takes no gradient, so there is nothing to adapt: it runs once, and a
+    randomized submission is judged over the suite's draws like under any attack."""
+    standard = spec.model_copy(update={"bpda": False, "eot": 1}) if spec.bpda or spec.eot > 1 else spec
+    if adapted is None or spec.attack in BLACK_BOX:
+        return [standard]
+    return [standard, spec.model_copy(update={"bpda": adapted.bpda, "eot": adapted.eot})]
 
 
 def check_eot_backends(specs: Sequence[AttackSpec], adapted: Adaptation | None, suite: str) -> None:
@@ -59,7 +65,7 @@ def check_eot_backends(specs: Sequence[AttackSpec], adapted: Adaptation | None, 
     backend's) on a randomized submission is refused before anything runs, in one line."""
     if adapted is None or adapted.eot == 1:
         return
-    for spec in specs:
+    for spec in (spec for spec in specs if spec.attack not in BLACK_BOX):
         for backend in spec.backends:
             if not ATTACKS.get(f"{spec.attack}/{backend}").supports_eot:
                 raise SubmissionError(
