@@ -54,7 +54,6 @@ CATEGORIES: dict[str, str] = {
             "examples",
             "clean_correct",
             "gradient_evals",
-            "gradient_batches",
             "forward_evals",
             "fooled_source",
             "fooled_both",
@@ -69,8 +68,10 @@ CATEGORIES: dict[str, str] = {
         "counts",
     ),
 }
-#: fields that identify a result (or vary by nature, like wall time) rather than measure it
-IDENTITY = {"key", "budget", "params", "targets_seed", "targets", "wall_time_s"}
+#: fields that identify a result (or vary by nature, like wall time) rather than measure it; the
+#: batched gradient steps end when a batch's slowest example stops, so one example stopping a step
+#: earlier on another CPU moves them by a whole step (their cost is ``gradient_evals``, compared)
+IDENTITY = {"key", "budget", "params", "targets_seed", "targets", "wall_time_s", "gradient_batches"}
 
 Value = float | int | str | None
 
