@@ -98,6 +98,7 @@ ATTACK_CLASSES: dict[str, str] = {
 DEFENSE_CLASSES: dict[str, str] = {
     "quantize": "benchmark.defenses.waveform:Quantize",
     "resample": "benchmark.defenses.waveform:Resample",
+    "resample_poly": "benchmark.defenses.waveform:PolyphaseResample",
     "lowpass": "benchmark.defenses.waveform:LowPass",
     "median": "benchmark.defenses.waveform:MedianSmooth",
     "noise": "benchmark.defenses.waveform:GaussianNoise",

@@ -70,6 +70,20 @@ def test_noise_hits_its_snr_and_scale_stays_in_its_range():
     assert torch.allclose(ratio, ratio[:, :1].expand_as(ratio))  # one scalar per example
 
 
+def test_polyphase_resample_keeps_a_tone_under_the_new_nyquist_and_removes_one_above():
+    t = torch.arange(16000) / 16000
+    x = torch.stack([0.5 * torch.sin(2 * torch.pi * 440 * t), 0.5 * torch.sin(2 * torch.pi * 6000 * t)])
+    out = _defense("resample_poly", factor=2)(x)  # 8 kHz in between: Nyquist 4 kHz
+    rms = x[0].pow(2).mean().sqrt()
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert float((out - x)[0, 100:-100].pow(2).mean().sqrt() / rms) < 0.01  # 440 Hz kept
+    assert float(out[1, 100:-100].pow(2).mean().sqrt() / rms) < 0.01  # 6 kHz gone
+    # and it is scipy's polyphase resampler down then up, sample for sample
+    down = scipy.signal.resample_poly(x.double().numpy(), 1, 2, axis=1)
+    reference = scipy.signal.resample_poly(down, 2, 1, axis=1)[:, :16000]
+    assert np.allclose(out.numpy(), reference, atol=1e-6)
+
+
 def test_squeeze_maps_features_to_2_bits_by_hand():
     out = _defense("squeeze", bits=2)(torch.tensor([0.0, 0.1, 0.2, 0.5, 0.9]))
     assert torch.allclose(out, torch.tensor([0.0, 0.0, 1 / 3, 2 / 3, 1.0]))
@@ -106,12 +120,13 @@ def _input_gradient(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 def test_bpda_passes_the_surrogate_gradient_and_standard_mode_passes_zero():
     network, x = _linear(), torch.rand(2, 8) * 0.5
     identity = DefendedClassifier([], None, network)
-    for name in ("quantize", "mp3") if shutil.which("ffmpeg") else ("quantize",):
+    names = ("quantize", "resample_poly", "mp3") if shutil.which("ffmpeg") else ("quantize", "resample_poly")
+    for name in names:
         chain = [_defense(name)]
         standard = _input_gradient(DefendedClassifier(chain, nn.Identity(), network), x)
         bpda = _input_gradient(DefendedClassifier(chain, nn.Identity(), network, bpda=True), x)
         assert torch.count_nonzero(standard) == 0
-        if name == "quantize":  # the identity
+        if name != "mp3":  # the identity
             assert torch.allclose(bpda, _input_gradient(identity, x))
         else:  # the low-pass at the codec's band edge
             lowpass = _defense("lowpass", cutoff=surrogate_cutoff(64, 16000))
