@@ -18,7 +18,8 @@ from benchmark.budgets import Bounds
 from benchmark.defenses.base import DefenseSpec, build_defense
 from benchmark.defenses.chain import DefendedClassifier, judged_logits
 from benchmark.defenses.checks import randomized_output_fraction, zero_gradient_fraction
-from benchmark.defenses.mp3 import band_edge, surrogate_cutoff
+from benchmark.defenses.mp3 import band_edge
+from benchmark.defenses.waveform import below_edge
 from benchmark.errors import BenchmarkError
 from benchmark.paths import project_root
 from benchmark.plan.suite import Suite
@@ -126,10 +127,11 @@ def test_bpda_passes_the_surrogate_gradient_and_standard_mode_passes_zero():
         standard = _input_gradient(DefendedClassifier(chain, nn.Identity(), network), x)
         bpda = _input_gradient(DefendedClassifier(chain, nn.Identity(), network, bpda=True), x)
         assert torch.count_nonzero(standard) == 0
-        if name != "mp3":  # the identity
+        if name == "quantize":  # the identity
             assert torch.allclose(bpda, _input_gradient(identity, x))
-        else:  # the low-pass at the codec's band edge
-            lowpass = _defense("lowpass", cutoff=surrogate_cutoff(64, 16000))
+        else:  # the low-pass below the band edge: the codec's measured one, the lower rate's Nyquist
+            edge = band_edge(64, 16000) if name == "mp3" else 0.5
+            lowpass = _defense("lowpass", cutoff=below_edge(edge))
             expected = _input_gradient(DefendedClassifier([lowpass], nn.Identity(), network), x)
             assert torch.allclose(bpda, expected) and not torch.allclose(bpda, _input_gradient(identity, x))
 
@@ -140,7 +142,7 @@ def test_mp3_band_edge_is_lames_lowpass_and_the_surrogate_tracks_the_codec():
     assert 0.85 < band_edge(64, 16000) < 0.95
     assert band_edge(32, 44100) < band_edge(64, 44100) < band_edge(128, 44100)
     # the surrogate's transition band (6.6 / 62 of Nyquist for 63 taps) ends at the edge
-    assert surrogate_cutoff(64, 16000) == pytest.approx(band_edge(64, 16000) - 3.3 / 62)
+    assert below_edge(band_edge(64, 16000)) == pytest.approx(band_edge(64, 16000) - 3.3 / 62)
     noise = torch.from_numpy(np.random.default_rng(1).standard_normal((2, 16000)).astype(np.float32)) * 0.1
     mp3 = _defense("mp3", bitrate=64)
     decoded = mp3(noise)

@@ -15,7 +15,7 @@ cnn2d (STFT) this left 86.9 % robust at 0.01 against the undefended model's 46.2
 low-pass surrogate brings it to 48.5 % (a probe with 5-step PGD). The band edge is measured, not
 tabulated: seeded white noise goes through the codec once per (bitrate, sample rate) and the
 edge is the highest frequency it passes at no less than half its amplitude (-6 dB); the
-surrogate's own transition band ends there (:func:`surrogate_cutoff`).
+surrogate's own transition band ends there (:func:`~benchmark.defenses.waveform.below_edge`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from benchmark.defenses.base import Defense
-from benchmark.defenses.waveform import LowPass
+from benchmark.defenses.waveform import band_limited_surrogate
 from benchmark.errors import BenchmarkError
 
 #: two MP3 frames (1152 samples each) of silence between examples
@@ -38,8 +38,6 @@ GAP = 2304
 BITRATES = (32, 48, 64, 96, 128, 160, 192, 256, 320)
 #: the probe for the band edge: seconds of white noise at this RMS (well inside [-1, 1])
 PROBE_SECONDS, PROBE_RMS, PROBE_FRAME = 2, 0.1, 512
-#: the surrogate low-pass's length (the ``lowpass`` defense's default)
-TAPS = 63
 
 
 def ffmpeg() -> str:
@@ -113,17 +111,7 @@ class MP3(Defense):
         return torch.from_numpy(out).to(inputs).reshape(inputs.shape).clamp(-1.0, 1.0)
 
     def surrogate(self, inputs: torch.Tensor) -> torch.Tensor:
-        """The FIR low-pass whose transition band ends at the codec's band edge: linear, so BPDA's
-        backward pass keeps the gradient inside the band the codec lets through."""
-        return LowPass(cutoff=surrogate_cutoff(self.bitrate, self.sample_rate), taps=TAPS).to(inputs.device)(
-            inputs
-        )
-
-
-def surrogate_cutoff(bitrate: int, sample_rate: int) -> float:
-    """The surrogate's cutoff (fraction of Nyquist): the codec's band edge less half the
-    transition width of a Hamming-window FIR of ``TAPS`` taps, 6.6 / (TAPS - 1) of Nyquist
-    (Oppenheim & Schafer, Table 7.2), so the surrogate passes nothing the codec removes. At the
-    edge itself half the transition band lies above it, and on the defenses suite's cnn2d BPDA
-    then kept 70.0 % at 0.01 against 48.5 % here."""
-    return max(band_edge(bitrate, sample_rate) - 3.3 / (TAPS - 1), 0.01)
+        """The low-pass whose transition band ends at the codec's measured band edge (at the edge
+        itself half the transition band lies above it, and on the defenses suite's cnn2d BPDA then
+        kept 70.0 % at 0.01 against 48.5 %)."""
+        return band_limited_surrogate(inputs, band_edge(self.bitrate, self.sample_rate))

@@ -61,15 +61,34 @@ class Resample(Defense):
         return up.reshape(inputs.shape)
 
 
+#: the length of a band-limiting defense's BPDA surrogate low-pass (the ``lowpass`` default)
+SURROGATE_TAPS = 63
+
+
+def below_edge(edge: float) -> float:
+    """The cutoff (fraction of Nyquist) of a ``SURROGATE_TAPS``-tap Hamming FIR whose transition
+    band, 6.6 / (taps - 1) of Nyquist (Oppenheim & Schafer, Table 7.2), ends at ``edge``."""
+    return max(edge - 3.3 / (SURROGATE_TAPS - 1), 0.01)
+
+
+def band_limited_surrogate(inputs: torch.Tensor, edge: float) -> torch.Tensor:
+    """BPDA's stand-in for a defense that keeps only the band below ``edge`` (fraction of Nyquist):
+    the low-pass that passes nothing the defense removes. With the identity instead, the gradient
+    taken at the band-limited output points at the empty band above the edge (a log spectrogram is
+    steepest in empty bins), and the sign step spends the budget where the defense erases it."""
+    return LowPass(cutoff=below_edge(edge), taps=SURROGATE_TAPS).to(inputs.device)(inputs)
+
+
 class PolyphaseResample(Defense):
     """Down-up resampling by ``factor`` through ``scipy.signal.resample_poly`` (polyphase, Kaiser-
     windowed FIR anti-aliasing), on numpy outside autograd, the way preprocessing pipelines run a
     library resampler (Yang et al. 2019, sec. 3 "down-sampling"). It is linear, but off the graph
-    its gradient is hidden: standard attacks see zero and BPDA (identity) gets through, Athalye et
-    al. 2018's point (sec. 4.1) that how a transformation is implemented can mask, not what it is."""
+    its gradient is hidden: standard attacks see zero and BPDA gets through, Athalye et al. 2018's
+    point (sec. 4.1) that how a transformation is implemented can mask, not what it is."""
 
     name = "resample_poly"
     gradient = "none"
+    surrogate_name = "lowpass at the resampler's band edge (Nyquist / factor)"
 
     def __init__(self, *, factor: int = 2) -> None:
         super().__init__()
@@ -85,6 +104,12 @@ class PolyphaseResample(Defense):
         kept = min(out.shape[1], up.shape[1])
         out[:, :kept] = up[:, :kept]
         return torch.from_numpy(out).to(inputs).reshape(inputs.shape).clamp(-1.0, 1.0)
+
+    def surrogate(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The resampler keeps the band below the lower rate's Nyquist, 1 / ``factor`` of ours (its
+        Kaiser FIR's cutoff); with the identity, BPDA on the STFT model kept 82.3 % at 0.01 (standard
+        PGD 75.4 %), with this low-pass 46.2 % (undefended 46.9)."""
+        return band_limited_surrogate(inputs, 1 / self.factor)
 
 
 class LowPass(Defense):
