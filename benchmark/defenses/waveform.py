@@ -79,7 +79,7 @@ def band_limited_surrogate(inputs: torch.Tensor, edge: float) -> torch.Tensor:
     return LowPass(cutoff=below_edge(edge), taps=SURROGATE_TAPS).to(inputs.device)(inputs)
 
 
-class PolyphaseResample(Defense):
+class PolyphaseResample(Resample):
     """Down-up resampling by ``factor`` through ``scipy.signal.resample_poly`` (polyphase, Kaiser-
     windowed FIR anti-aliasing), on numpy outside autograd, the way preprocessing pipelines run a
     library resampler (Yang et al. 2019, sec. 3 "down-sampling"). It is linear, but off the graph
@@ -89,12 +89,6 @@ class PolyphaseResample(Defense):
     name = "resample_poly"
     gradient = "none"
     surrogate_name = "lowpass at the resampler's band edge (Nyquist / factor)"
-
-    def __init__(self, *, factor: int = 2) -> None:
-        super().__init__()
-        if not 2 <= factor <= 16:
-            raise ValueError(f"factor must be in [2, 16], got {factor}")
-        self.factor = int(factor)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         rows = inputs.detach().reshape(-1, inputs.shape[-1]).cpu().double().numpy()
