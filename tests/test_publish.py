@@ -160,3 +160,16 @@ def test_the_sweep_table_and_figure() -> None:
     assert "| window | clean acc. segment (%) | MV (%) | SR (%) | fgsm/native FR-AUC |" in text
     assert "| hann | 50.0 | 60.0 | 70.0 | 0.4123 | 1 (-) |" in text and re.search(r"\| 512 \| 50\.0 \|", text)
     assert is_png(sweep_png(result))
+
+
+def test_html_sort_values_drop_the_last_bits_of_a_float():
+    """Two runs whose float sums differ in the last bits render the same page; the key still orders
+    values that differ where a table could show it."""
+    from benchmark.publish.tables import Cell, _html_cell
+
+    a, b = (
+        _html_cell(Cell("22.3", value), numeric=True) for value in (22.315126080815208, 22.315126080815144)
+    )
+    assert a == b == '<td data-value="22.3151261">22.3</td>'
+    assert _html_cell(Cell("0.1", 0.10000001), numeric=True) != _html_cell(Cell("0.1", 0.1), numeric=True)
+    assert _html_cell(Cell("7", 7), numeric=True) == '<td data-value="7">7</td>'

@@ -196,12 +196,21 @@ def to_markdown(table: Table, level: int = 2) -> list[str]:
 # --- HTML -----------------------------------------------------------------------------------------
 
 
+def _sort_value(sort: object) -> str:
+    """A cell's sort key as text: a float to 9 significant digits, ample to order cells shown to
+    one decimal, and short of the last bits that change with a machine's float summation order
+    (so a page rendered from a re-run equals the committed one)."""
+    if sort is None:
+        return ""
+    return f"{sort:.9g}" if isinstance(sort, float) else str(sort)
+
+
 def _html_cell(cell: Cell, numeric: bool) -> str:
     shown = html.escape(cell.text)
     if cell.link:
         shown = f'<a href="{html.escape(cell.link)}">{shown}</a>'
     css = "" if numeric else ' class="text"'
-    value = html.escape("" if cell.sort is None else str(cell.sort))
+    value = html.escape(_sort_value(cell.sort))
     return f'<td{css} data-value="{value}">{shown}</td>'
 
 
