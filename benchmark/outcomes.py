@@ -41,16 +41,19 @@ def pack(bits: np.ndarray | Sequence[bool]) -> str:
     return base64.b64encode(np.packbits(np.asarray(bits, dtype=bool)).tobytes()).decode("ascii")
 
 
+def _packed(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=np.uint8)
+
+
 def unpack(text: str, count: int) -> np.ndarray:
     """The ``count`` booleans :func:`pack` stored in ``text``."""
-    packed = np.frombuffer(base64.b64decode(text), dtype=np.uint8)
-    return np.unpackbits(packed, count=count).astype(bool)
+    return np.unpackbits(_packed(text), count=count).astype(bool)
 
 
 def differing(old: str, new: str) -> tuple[int, int] | None:
     """How many of two packed outcome strings' bits differ, and of how many (the byte padding
     included: at most 7 bits over the examples); None where their lengths differ."""
-    a, b = (np.unpackbits(np.frombuffer(base64.b64decode(text), dtype=np.uint8)) for text in (old, new))
+    a, b = (np.unpackbits(_packed(text)) for text in (old, new))
     return (int(np.count_nonzero(a != b)), len(a)) if len(a) == len(b) else None
 
 
